@@ -1,0 +1,1 @@
+# child-cell/automake.mk: included by the top-level Makefile.am; paths are from the top.
