@@ -17,12 +17,15 @@ shared_libnovashared_la_SOURCES = \
 	shared/error.h shared/error.c \
 	shared/log.h shared/log.c
 
-# JSON helpers, UUIDs and time (shared/json-util, shared/uuid-util,
-# shared/timeutil).
-shared_libnovashared_la_SOURCES +=
+# --- section: json-util, uuid-util, timeutil ---
+# --- end section: json-util, uuid-util, timeutil ---
 
-# Configuration (shared/config).
-shared_libnovashared_la_SOURCES +=
+# --- section: config ---
+shared_libnovashared_la_SOURCES += shared/config.h shared/config.c
+# --- end section: config ---
 
-# Database access and schema migrations (shared/db*).
-shared_libnovashared_la_SOURCES +=
+# --- section: db ---
+# --- end section: db ---
+
+# --- section: poll-loop ---
+# --- end section: poll-loop ---
