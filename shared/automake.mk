@@ -15,9 +15,16 @@ shared_libnovashared_la_SOURCES = \
 	shared/cleanup.h \
 	shared/xalloc.h shared/xalloc.c \
 	shared/error.h shared/error.c \
-	shared/log.h shared/log.c
+	shared/log.h shared/log.c \
+	shared/daemon.h shared/daemon.c
 
 # --- section: json-util, uuid-util, timeutil ---
+# JSON request parsing and typed getters, UUID strings, clocks and
+# timestamp formats.
+shared_libnovashared_la_SOURCES += \
+	shared/json-util.h shared/json-util.c \
+	shared/uuid-util.h shared/uuid-util.c \
+	shared/timeutil.h shared/timeutil.c
 # --- end section: json-util, uuid-util, timeutil ---
 
 # --- section: config ---

@@ -22,7 +22,8 @@ struct error_kind_info {
 };
 
 static const struct error_kind_info error_kind_table[] = {
-#define ERROR_KIND_INFO(kind, name, status, fault) [kind] = { name, status, fault },
+#define ERROR_KIND_INFO(kind, name, status, fault) \
+    [kind] = { name, status, fault },
     ERROR_KINDS(ERROR_KIND_INFO)
 #undef ERROR_KIND_INFO
 };

@@ -10,8 +10,9 @@
  * LOG_ERR_RL are rate limited per call site, for per-message paths (a flood
  * of bad queue messages must not flood the log).
  *
- * A text line looks like
- *     2026-11-22T07:15:00.123Z|nova-cells|cells.route|WARN|req=req-1 inst=9f.. cell=api!east|child 'east-2' muted, skipping
+ * A text line looks like (one line, wrapped here)
+ *     2026-11-22T07:15:00.123Z|nova-cells|cells.route|WARN|
+ *         req=req-1 inst=9f.. cell=api!east|child 'east-2' muted, skipping
  * and a JSON line has the keys ts, daemon, module, level, request_id,
  * instance, cell, msg (absent context fields are omitted).
  *

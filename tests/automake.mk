@@ -14,8 +14,26 @@ tests_unit_test_error_LDADD = $(TEST_LDADD)
 tests_unit_test_log_SOURCES = tests/unit/test-log.c
 tests_unit_test_log_CFLAGS = $(TEST_CFLAGS)
 tests_unit_test_log_LDADD = $(TEST_LDADD)
+check_PROGRAMS += tests/unit/test-daemon
+TESTS += tests/unit/test-daemon
+tests_unit_test_daemon_SOURCES = tests/unit/test-daemon.c
+tests_unit_test_daemon_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_daemon_LDADD = $(TEST_LDADD)
 
 # --- section: json-util, uuid-util, timeutil ---
+check_PROGRAMS += tests/unit/test-json-util tests/unit/test-uuid-util \
+	tests/unit/test-timeutil
+TESTS += tests/unit/test-json-util tests/unit/test-uuid-util \
+	tests/unit/test-timeutil
+tests_unit_test_json_util_SOURCES = tests/unit/test-json-util.c
+tests_unit_test_json_util_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_json_util_LDADD = $(TEST_LDADD)
+tests_unit_test_uuid_util_SOURCES = tests/unit/test-uuid-util.c
+tests_unit_test_uuid_util_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_uuid_util_LDADD = $(TEST_LDADD)
+tests_unit_test_timeutil_SOURCES = tests/unit/test-timeutil.c
+tests_unit_test_timeutil_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_timeutil_LDADD = $(TEST_LDADD)
 # --- end section: json-util, uuid-util, timeutil ---
 
 # --- section: config ---
@@ -49,4 +67,12 @@ EXTRA_DIST += \
 # --- end section: virt ---
 
 # --- section: syntax-check ---
+# Grep checks of the house rules over the C sources (a TAP shell script;
+# "make syntax-check" runs it alone).
+TESTS += tests/syntax-check
+EXTRA_DIST += tests/syntax-check
+syntax-check:
+	$(AM_V_GEN)top_srcdir='$(abs_top_srcdir)' $(SHELL) \
+	  $(abs_top_srcdir)/tests/syntax-check
+.PHONY: syntax-check
 # --- end section: syntax-check ---

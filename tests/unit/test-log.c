@@ -21,7 +21,8 @@
 
 LOG_MODULE("test.log");
 
-static char log_file[] = "/tmp/test-log-XXXXXX";
+#define LOG_FILE_TEMPLATE "/tmp/test-log-XXXXXX"
+static char log_file[] = LOG_FILE_TEMPLATE;
 
 static int
 setup(void **state)
@@ -44,7 +45,7 @@ teardown(void **state)
     (void) state;
     log_reset();
     unlink(log_file);
-    strcpy(log_file, "/tmp/test-log-XXXXXX");
+    memcpy(log_file, LOG_FILE_TEMPLATE, sizeof log_file);
     return 0;
 }
 
@@ -201,8 +202,8 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_follows_rotation,
                                         setup, teardown),
-        cmocka_unit_test_setup_teardown(test_set_file_failure_keeps_destination,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_set_file_failure_keeps_destination, setup, teardown),
     };
 
     return cmocka_run_group_tests_name("log", tests, NULL, NULL);
