@@ -11,4 +11,13 @@ child_cell_libchildcell_la_SOURCES =
 # --- end section: scheduler ---
 
 # --- section: virt ---
+# The hypervisor driver layer of nova-compute: the driver interface, domain
+# XML, the libvirt driver and simulated hosts on libvirt's test driver.
+child_cell_libchildcell_la_SOURCES += \
+	child-cell/virt-driver.h child-cell/virt-driver.c \
+	child-cell/virt-driver-provider.h \
+	child-cell/virt-domain-xml.h child-cell/virt-domain-xml.c \
+	child-cell/virt-libvirt.h child-cell/virt-libvirt.c \
+	child-cell/virt-sim-hosts.h child-cell/virt-sim-hosts.c \
+	child-cell/virt-spec-json.h child-cell/virt-spec-json.c
 # --- end section: virt ---

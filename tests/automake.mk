@@ -64,6 +64,34 @@ EXTRA_DIST += \
 # --- end section: scheduler ---
 
 # --- section: virt ---
+# The hypervisor driver layer: domain XML against golden files, and the
+# libvirt driver against libvirt's in-process test driver (no daemon).
+VIRT_UNIT_TESTS = \
+	tests/unit/test-virt-domain-xml \
+	tests/unit/test-virt-libvirt
+check_PROGRAMS += $(VIRT_UNIT_TESTS)
+TESTS += $(VIRT_UNIT_TESTS)
+VIRT_TEST_CFLAGS = $(TEST_CFLAGS) $(LIBVIRT_CFLAGS) \
+	-DTEST_DOMAIN_XML_DIR='"$(abs_top_srcdir)/tests/data/domain-xml"'
+VIRT_TEST_LDADD = child-cell/libchildcell.la $(TEST_LDADD) $(LIBVIRT_LIBS) \
+	$(JSONC_LIBS)
+tests_unit_test_virt_domain_xml_SOURCES = tests/unit/test-virt-domain-xml.c
+tests_unit_test_virt_domain_xml_CFLAGS = $(VIRT_TEST_CFLAGS)
+tests_unit_test_virt_domain_xml_LDADD = $(VIRT_TEST_LDADD)
+tests_unit_test_virt_libvirt_SOURCES = tests/unit/test-virt-libvirt.c
+tests_unit_test_virt_libvirt_CFLAGS = $(VIRT_TEST_CFLAGS)
+tests_unit_test_virt_libvirt_LDADD = $(VIRT_TEST_LDADD)
+EXTRA_DIST += \
+	tests/data/domain-xml/disk-boot.in \
+	tests/data/domain-xml/disk-boot.out \
+	tests/data/domain-xml/kernel-and-disk.in \
+	tests/data/domain-xml/kernel-and-disk.out \
+	tests/data/domain-xml/kernel-boot.in \
+	tests/data/domain-xml/kernel-boot.out \
+	tests/data/domain-xml/special-chars.in \
+	tests/data/domain-xml/special-chars.out \
+	tests/data/domain-xml/test-type.in \
+	tests/data/domain-xml/test-type.out
 # --- end section: virt ---
 
 # --- section: syntax-check ---
