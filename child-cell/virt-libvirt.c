@@ -779,7 +779,7 @@ static struct error *
 virt_libvirt_hard_reboot(virDomainPtr dom, const char *uuid)
 {
     struct error *error;
-    int state;
+    int state = VIR_DOMAIN_NOSTATE;
 
     if ((error = virt_libvirt_get_state(dom, uuid, "reboot", &state))) {
         return error;
@@ -816,7 +816,7 @@ virt_libvirt_reboot(struct virt_driver *driver, const char *uuid,
     struct virt_libvirt *lv = virt_libvirt_cast(driver);
     CLEANUP(virDomainFreep) virDomainPtr dom = NULL;
     struct error *error = virt_libvirt_lookup(lv, uuid, "reboot", &dom);
-    int state;
+    int state = VIR_DOMAIN_NOSTATE;
 
     if (error) {
         return error;
@@ -856,7 +856,7 @@ virt_libvirt_power_off(struct virt_driver *driver, const char *uuid,
     struct virt_libvirt *lv = virt_libvirt_cast(driver);
     CLEANUP(virDomainFreep) virDomainPtr dom = NULL;
     struct error *error = virt_libvirt_lookup(lv, uuid, "power off", &dom);
-    int state;
+    int state = VIR_DOMAIN_NOSTATE;
 
     if (error
         || (error = virt_libvirt_get_state(dom, uuid, "power off", &state))) {
@@ -899,7 +899,7 @@ virt_libvirt_lookup_in_state(struct virt_libvirt *lv, const char *uuid,
 {
     CLEANUP(virDomainFreep) virDomainPtr dom = NULL;
     struct error *error = virt_libvirt_lookup(lv, uuid, verb, &dom);
-    int state;
+    int state = VIR_DOMAIN_NOSTATE;
 
     if (error || (error = virt_libvirt_get_state(dom, uuid, verb, &state))) {
         return error;

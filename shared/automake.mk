@@ -32,6 +32,32 @@ shared_libnovashared_la_SOURCES += shared/config.h shared/config.c
 # --- end section: config ---
 
 # --- section: db ---
+# Database access (shared/db*) and the schema migrations, which
+# build-aux/sql2c.sh embeds at build time into shared/db-migrations.c.
+# Migrations are append-only: to add one, add the file and a line here.
+DB_MIGRATIONS_API = \
+	shared/db/migrations/api/0001_initial.sql
+DB_MIGRATIONS_CELL = \
+	shared/db/migrations/cell/0001_initial.sql
+
+shared_libnovashared_la_SOURCES += \
+	shared/db-url.h shared/db-url.c \
+	shared/db.h shared/db.c \
+	shared/db-migrate.h shared/db-migrate.c
+nodist_shared_libnovashared_la_SOURCES = shared/db-migrations.c
+BUILT_SOURCES += shared/db-migrations.c
+CLEANFILES += shared/db-migrations.c shared/db-migrations.c.tmp
+EXTRA_DIST += build-aux/sql2c.sh $(DB_MIGRATIONS_API) $(DB_MIGRATIONS_CELL)
+
+shared/db-migrations.c: $(DB_MIGRATIONS_API) $(DB_MIGRATIONS_CELL) \
+		build-aux/sql2c.sh
+	$(AM_V_GEN)api=; cell=; \
+	for f in $(DB_MIGRATIONS_API); do api="$$api $(srcdir)/$$f"; done; \
+	for f in $(DB_MIGRATIONS_CELL); do cell="$$cell $(srcdir)/$$f"; done; \
+	$(MKDIR_P) shared && \
+	$(SHELL) $(srcdir)/build-aux/sql2c.sh --schema api $$api \
+		--schema cell $$cell > $@.tmp && \
+	mv -f $@.tmp $@
 # --- end section: db ---
 
 # --- section: poll-loop ---

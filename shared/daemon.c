@@ -177,18 +177,17 @@ daemon_start(const struct daemon_info *info, int argc, char *argv[],
             }
             config_destroy(info->schema, config);
             if (optopt && optopt < OPT_CONFIG) {
-                return error_new(ERROR_INVALID, "%s: invalid option '-%c'; "
-                                 "see '%s --help'", info->name, optopt,
-                                 info->name);
+                return error_new(ERROR_INVALID, "invalid option '-%c'; "
+                                 "see '%s --help'", optopt, info->name);
             }
-            return error_new(ERROR_INVALID, "%s: option '%s' is unknown or "
+            return error_new(ERROR_INVALID, "option '%s' is unknown or "
                              "lacks its argument; see '%s --help'",
-                             info->name, argv[optind - 1], info->name);
+                             argv[optind - 1], info->name);
         }
         if (n_overrides >= DAEMON_MAX_OVERRIDES) {
             config_destroy(info->schema, config);
-            return error_new(ERROR_INVALID, "%s: more than %d configuration "
-                             "overrides", info->name, DAEMON_MAX_OVERRIDES);
+            return error_new(ERROR_INVALID, "more than %d configuration "
+                             "overrides", DAEMON_MAX_OVERRIDES);
         }
         overrides[n_overrides++] = path ? xasprintf("%s=%s", path, optarg)
                                         : xstrdup(optarg);

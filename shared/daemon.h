@@ -84,8 +84,9 @@ struct daemon_info {
  * On success returns NULL and stores in '*ret_optind' the index of the first
  * argument that is not an option.  '*ret_exit_now' is set to true when
  * --help or --version was handled (output already written): the caller then
- * exits 0.  On error, returns a message for the user (the caller prints it
- * and exits 2 for a usage error, kind ERROR_INVALID, or 1 otherwise), and
+ * exits 0.  On error, returns a message for the user, without the program
+ * name (the caller prints "NAME: MESSAGE" and exits 2 for a usage error,
+ * kind ERROR_INVALID, or 1 otherwise), and
  * '*config' holds nothing that needs freeing beyond config_destroy(). */
 struct error *daemon_start(const struct daemon_info *info, int argc,
                            char *argv[], void *config, int *ret_optind,

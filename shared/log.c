@@ -100,9 +100,9 @@ log_format_timestamp(const struct timespec *ts, char *buf, size_t size)
     struct tm tm;
 
     gmtime_r(&ts->tv_sec, &tm);
-    snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+    snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
              tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, ts->tv_nsec / 1000000);
+             tm.tm_min, tm.tm_sec, (int) (ts->tv_nsec / 1000000));
 }
 
 /* Replaces newlines and other control characters so that one event stays
@@ -186,7 +186,7 @@ log_emit(struct log_module *module, enum log_level level,
          const struct log_ctx *ctx, const char *message)
 {
     struct timespec now;
-    char ts[40];
+    char ts[64];     /* Room for any int year gmtime_r may give. */
     AUTOFREE char *line = NULL;
 
     log_now_ms(&now);

@@ -49,9 +49,35 @@ EXTRA_DIST += \
 # --- end section: config ---
 
 # --- section: db ---
+check_PROGRAMS += tests/unit/test-db-url
+TESTS += tests/unit/test-db-url
+tests_unit_test_db_url_SOURCES = tests/unit/test-db-url.c
+tests_unit_test_db_url_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_db_url_LDADD = $(TEST_LDADD)
+# Against a real MariaDB; also runs api-cell/nova-manage.
+check_PROGRAMS += tests/integration/test-db
+TESTS += tests/integration/test-db
+tests_integration_test_db_SOURCES = tests/integration/test-db.c \
+	$(TEST_ENV_SOURCES)
+tests_integration_test_db_CFLAGS = $(TEST_CFLAGS) $(TEST_ENV_CFLAGS) \
+	-DTEST_DB_BUILDDIR='"$(abs_top_builddir)"'
+tests_integration_test_db_LDADD = $(TEST_LDADD)
 # --- end section: db ---
 
 # --- section: harness ---
+# Integration tests add $(TEST_ENV_SOURCES) to their _SOURCES and
+# $(TEST_ENV_CFLAGS) to their _CFLAGS (see tests/integration/test-env.h).
+TEST_ENV_SOURCES = tests/integration/test-env.h tests/integration/test-env.c
+TEST_ENV_CFLAGS = -DTEST_ENV_SRCDIR='"$(abs_top_srcdir)"'
+check_PROGRAMS += tests/integration/test-devservers
+TESTS += tests/integration/test-devservers
+tests_integration_test_devservers_SOURCES = \
+	tests/integration/test-devservers.c $(TEST_ENV_SOURCES)
+tests_integration_test_devservers_CFLAGS = $(TEST_CFLAGS) $(RABBITMQ_CFLAGS) \
+	$(TEST_ENV_CFLAGS)
+tests_integration_test_devservers_LDADD = $(TEST_LDADD) $(MARIADB_LIBS) \
+	$(RABBITMQ_LIBS)
+dist_noinst_SCRIPTS += tests/run-tests
 # --- end section: harness ---
 
 # --- section: rpc ---
