@@ -8,6 +8,15 @@ child_cell_libchildcell_la_LIBADD = shared/libnovashared.la $(LIBVIRT_LIBS) $(JS
 child_cell_libchildcell_la_SOURCES =
 
 # --- section: scheduler ---
+# nova-scheduler's placement logic (filters, weighers, claims), pure C with
+# no DB or RPC: the daemon feeds it host states.
+child_cell_libchildcell_la_SOURCES += \
+	child-cell/sched-names.h child-cell/sched-names.c \
+	child-cell/sched-spec.h child-cell/sched-spec.c \
+	child-cell/sched-host.h child-cell/sched-host.c \
+	child-cell/sched-filter.h child-cell/sched-filter.c \
+	child-cell/sched-weigh.h child-cell/sched-weigh.c \
+	child-cell/scheduler.h child-cell/scheduler.c
 # --- end section: scheduler ---
 
 # --- section: virt ---

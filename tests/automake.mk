@@ -87,6 +87,37 @@ dist_noinst_SCRIPTS += tests/run-tests
 # --- end section: cell-msg ---
 
 # --- section: scheduler ---
+# Scheduler placement logic: pure unit tests, and a benchmark that is built
+# but not run by make check (build it without sanitizers for figures).
+SCHEDULER_UNIT_TESTS = \
+	tests/unit/test-sched-spec \
+	tests/unit/test-sched-host \
+	tests/unit/test-sched-filter \
+	tests/unit/test-sched-weigh \
+	tests/unit/test-sched-select
+check_PROGRAMS += $(SCHEDULER_UNIT_TESTS)
+TESTS += $(SCHEDULER_UNIT_TESTS)
+SCHEDULER_TEST_LDADD = child-cell/libchildcell.la $(TEST_LDADD)
+tests_unit_test_sched_spec_SOURCES = tests/unit/test-sched-spec.c
+tests_unit_test_sched_spec_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_sched_spec_LDADD = $(SCHEDULER_TEST_LDADD)
+tests_unit_test_sched_host_SOURCES = tests/unit/test-sched-host.c
+tests_unit_test_sched_host_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_sched_host_LDADD = $(SCHEDULER_TEST_LDADD)
+tests_unit_test_sched_filter_SOURCES = tests/unit/test-sched-filter.c
+tests_unit_test_sched_filter_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_sched_filter_LDADD = $(SCHEDULER_TEST_LDADD)
+tests_unit_test_sched_weigh_SOURCES = tests/unit/test-sched-weigh.c
+tests_unit_test_sched_weigh_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_sched_weigh_LDADD = $(SCHEDULER_TEST_LDADD)
+tests_unit_test_sched_select_SOURCES = tests/unit/test-sched-select.c
+tests_unit_test_sched_select_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_sched_select_LDADD = $(SCHEDULER_TEST_LDADD)
+
+noinst_PROGRAMS += tests/bench/bench-scheduler
+tests_bench_bench_scheduler_SOURCES = tests/bench/bench-scheduler.c
+tests_bench_bench_scheduler_LDADD = child-cell/libchildcell.la \
+	shared/libnovashared.la
 # --- end section: scheduler ---
 
 # --- section: virt ---
