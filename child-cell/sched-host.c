@@ -30,23 +30,11 @@ _Static_assert(offsetof(struct sched_host, free_vcpus)
                == SCHED_HOST_CACHE_LINE,
                "the members every decision reads must fit in a cache line");
 
-/* XXX: shared/xalloc.h has no aligned allocation yet; this fails the same
- * way its functions do. */
 struct sched_host *
 sched_host_array_new(size_t n)
 {
-    static const char msg[] = "out of memory, aborting\n";
-    size_t size;
-    void *hosts;
-
-    if (__builtin_mul_overflow(n ? n : 1, sizeof(struct sched_host), &size)
-        || posix_memalign(&hosts, SCHED_HOST_CACHE_LINE, size)) {
-        /* No stdio: it may need memory itself. */
-        (void) !write(STDERR_FILENO, msg, sizeof msg - 1);
-        abort();
-    }
-    memset(hosts, 0, size);
-    return hosts;
+    return xzalloc_aligned(SCHED_HOST_CACHE_LINE, n,
+                           sizeof(struct sched_host));
 }
 
 void

@@ -56,10 +56,6 @@ LOG_MODULE("scheduler");
  * the L1 cache. */
 #define SCHEDULER_BLOCK_SIZE 64
 
-#ifndef MIN
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
-#endif
-
 struct scheduler_weigher {
     const struct sched_weigher *weigher;
     double multiplier;

@@ -61,4 +61,6 @@ shared/db-migrations.c: $(DB_MIGRATIONS_API) $(DB_MIGRATIONS_CELL) \
 # --- end section: db ---
 
 # --- section: poll-loop ---
+# The single-thread event loop of the daemons (OVS style run/wait/block).
+shared_libnovashared_la_SOURCES += shared/poll-loop.h shared/poll-loop.c
 # --- end section: poll-loop ---

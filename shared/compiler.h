@@ -15,4 +15,11 @@
 
 #define ARRAY_SIZE(a) (sizeof (a) / sizeof (a)[0])
 
+#ifndef MIN
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
+#ifndef MAX
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#endif
+
 #endif /* NOVA_COMPILER_H */

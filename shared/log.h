@@ -108,6 +108,7 @@ void log_write_rl(struct log_module *, enum log_level,
 #define LOG_ERR_RL(...)  LOG_AT_RL_(LOG_LEVEL_ERR, NULL, __VA_ARGS__)
 #define LOG_WARN_RL(...) LOG_AT_RL_(LOG_LEVEL_WARN, NULL, __VA_ARGS__)
 #define LOG_WARN_RL_CTX(CTX, ...) LOG_AT_RL_(LOG_LEVEL_WARN, CTX, __VA_ARGS__)
+#define LOG_ERR_RL_CTX(CTX, ...) LOG_AT_RL_(LOG_LEVEL_ERR, CTX, __VA_ARGS__)
 
 /* Process-wide settings.  'daemon' is borrowed and must outlive logging
  * (normally argv-derived or a literal). */

@@ -66,6 +66,20 @@ xreallocarray(void *p, size_t new_n, size_t size)
     return xrealloc(p, total);
 }
 
+void *
+xzalloc_aligned(size_t alignment, size_t n, size_t size)
+{
+    size_t total;
+    void *p;
+
+    if (__builtin_mul_overflow(n ? n : 1, size ? size : 1, &total)
+        || posix_memalign(&p, alignment, total)) {
+        xalloc_die();
+    }
+    memset(p, 0, total);
+    return p;
+}
+
 char *
 xstrdup(const char *s)
 {

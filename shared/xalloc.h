@@ -17,6 +17,9 @@ void *xrealloc(void *p, size_t size);
 /* Grows an array of 'n' elements of 'size' bytes each to 'new_n' elements,
  * checking the multiplication for overflow. */
 void *xreallocarray(void *p, size_t new_n, size_t size);
+/* Zero-filled memory for 'n' elements of 'size' bytes, aligned to
+ * 'alignment' (a power of two, multiple of sizeof(void *)); free() it. */
+void *xzalloc_aligned(size_t alignment, size_t n, size_t size);
 char *xstrdup(const char *s);
 /* Returns NULL for NULL. */
 char *xstrdup_or_null(const char *s);

@@ -81,9 +81,90 @@ dist_noinst_SCRIPTS += tests/run-tests
 # --- end section: harness ---
 
 # --- section: rpc ---
+# RPC unit tests (no server needed).
+RPC_TEST_LDADD = cells-rpc/libcellsrpc.la $(TEST_LDADD)
+RPC_UNIT_TESTS = \
+	tests/unit/test-poll-loop \
+	tests/unit/test-transport-url \
+	tests/unit/test-rpc-msg \
+	tests/unit/test-rpc-version \
+	tests/unit/test-rpc-dedupe \
+	tests/unit/test-rpc-backoff
+check_PROGRAMS += $(RPC_UNIT_TESTS)
+TESTS += $(RPC_UNIT_TESTS)
+tests_unit_test_poll_loop_SOURCES = tests/unit/test-poll-loop.c
+tests_unit_test_poll_loop_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_poll_loop_LDADD = $(TEST_LDADD)
+tests_unit_test_transport_url_SOURCES = tests/unit/test-transport-url.c
+tests_unit_test_transport_url_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_transport_url_LDADD = $(RPC_TEST_LDADD)
+tests_unit_test_rpc_msg_SOURCES = tests/unit/test-rpc-msg.c
+tests_unit_test_rpc_msg_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_rpc_msg_LDADD = $(RPC_TEST_LDADD)
+tests_unit_test_rpc_version_SOURCES = tests/unit/test-rpc-version.c
+tests_unit_test_rpc_version_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_rpc_version_LDADD = $(RPC_TEST_LDADD)
+tests_unit_test_rpc_dedupe_SOURCES = tests/unit/test-rpc-dedupe.c
+tests_unit_test_rpc_dedupe_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_rpc_dedupe_LDADD = $(RPC_TEST_LDADD)
+tests_unit_test_rpc_backoff_SOURCES = tests/unit/test-rpc-backoff.c
+tests_unit_test_rpc_backoff_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_rpc_backoff_LDADD = $(RPC_TEST_LDADD)
+
+# RPC against a real RabbitMQ (deploy/devservers, vhost "rpctest").
+check_PROGRAMS += tests/integration/test-rpc
+TESTS += tests/integration/test-rpc
+tests_integration_test_rpc_SOURCES = tests/integration/test-rpc.c \
+	$(TEST_ENV_SOURCES)
+tests_integration_test_rpc_CFLAGS = $(TEST_CFLAGS) $(RABBITMQ_CFLAGS) \
+	$(TEST_ENV_CFLAGS)
+tests_integration_test_rpc_LDADD = $(RPC_TEST_LDADD) $(RABBITMQ_LIBS)
+
+# Benchmark (not run by make check): tests/bench/bench-rpc URL [N].
+noinst_PROGRAMS += tests/bench/bench-rpc
+tests_bench_bench_rpc_SOURCES = tests/bench/bench-rpc.c
+tests_bench_bench_rpc_CFLAGS = $(TEST_CFLAGS) $(RABBITMQ_CFLAGS)
+tests_bench_bench_rpc_LDADD = cells-rpc/libcellsrpc.la \
+	shared/libnovashared.la $(RABBITMQ_LIBS)
 # --- end section: rpc ---
 
 # --- section: cell-msg ---
+CELL_MSG_LDADD = cells-rpc/libcellsrpc.la $(TEST_LDADD) $(JSONC_LIBS)
+check_PROGRAMS += tests/unit/test-cell-path
+TESTS += tests/unit/test-cell-path
+tests_unit_test_cell_path_SOURCES = tests/unit/test-cell-path.c
+tests_unit_test_cell_path_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_cell_path_LDADD = $(CELL_MSG_LDADD)
+check_PROGRAMS += tests/unit/test-cell-msg
+TESTS += tests/unit/test-cell-msg
+tests_unit_test_cell_msg_SOURCES = tests/unit/test-cell-msg.c
+tests_unit_test_cell_msg_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_cell_msg_LDADD = $(CELL_MSG_LDADD)
+check_PROGRAMS += tests/unit/test-cell-router
+TESTS += tests/unit/test-cell-router
+tests_unit_test_cell_router_SOURCES = tests/unit/test-cell-router.c
+tests_unit_test_cell_router_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_cell_router_LDADD = $(CELL_MSG_LDADD)
+check_PROGRAMS += tests/unit/test-cell-links
+TESTS += tests/unit/test-cell-links
+tests_unit_test_cell_links_SOURCES = tests/unit/test-cell-links.c
+tests_unit_test_cell_links_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_cell_links_LDADD = $(CELL_MSG_LDADD) $(RABBITMQ_LIBS)
+check_PROGRAMS += tests/integration/test-cell-routing
+TESTS += tests/integration/test-cell-routing
+tests_integration_test_cell_routing_SOURCES = \
+	tests/integration/test-cell-routing.c $(TEST_ENV_SOURCES)
+tests_integration_test_cell_routing_CFLAGS = $(TEST_CFLAGS) $(TEST_ENV_CFLAGS)
+tests_integration_test_cell_routing_LDADD = $(CELL_MSG_LDADD) \
+	$(RABBITMQ_LIBS)
+# Benchmark, built but not run by make check.
+noinst_PROGRAMS += tests/bench/bench-cell-hops
+tests_bench_bench_cell_hops_SOURCES = \
+	tests/bench/bench-cell-hops.c $(TEST_ENV_SOURCES)
+tests_bench_bench_cell_hops_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \
+	$(TEST_ENV_CFLAGS)
+tests_bench_bench_cell_hops_LDADD = cells-rpc/libcellsrpc.la \
+	shared/libnovashared.la $(JSONC_LIBS) $(RABBITMQ_LIBS)
 # --- end section: cell-msg ---
 
 # --- section: scheduler ---
