@@ -7,3 +7,6 @@ bin_PROGRAMS += api-cell/nova-manage
 api_cell_nova_manage_SOURCES = api-cell/nova-manage.c
 api_cell_nova_manage_LDADD = shared/libnovashared.la
 # --- end section: db ---
+
+# --- section: identity ---
+# --- end section: identity ---

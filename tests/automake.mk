@@ -1,6 +1,6 @@
 # tests/automake.mk: unit tests (cmocka, TAP output) and integration tests
 # against real servers.  Included by the top-level Makefile.am.
-EXTRA_DIST += tests/lsan.supp
+EXTRA_DIST += tests/lsan.supp tests/bench/run-rpc-bench
 
 TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JSONC_CFLAGS) $(YAML_CFLAGS) \
 	$(MARIADB_CFLAGS)
