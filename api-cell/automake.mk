@@ -9,4 +9,60 @@ api_cell_nova_manage_LDADD = shared/libnovashared.la
 # --- end section: db ---
 
 # --- section: identity ---
+# The built-in identity service (a Keystone v3 subset: passwords, tokens,
+# projects, users, roles; its /v3 HTTP API) and the compute API policy, as
+# a convenience library for nova-api, nova-manage and the tests.  Link it
+# before api-cell/libapihttp.la (identity-api.c uses it) and
+# shared/libnovashared.la.
+noinst_LTLIBRARIES += api-cell/libidentity.la
+api_cell_libidentity_la_SOURCES = \
+	api-cell/identity-base64.h api-cell/identity-base64.c \
+	api-cell/identity-password.h api-cell/identity-password.c \
+	api-cell/identity-token.h api-cell/identity-token.c \
+	api-cell/identity-store.h api-cell/identity-store.c \
+	api-cell/identity-service.h api-cell/identity-service.c \
+	api-cell/identity-api.h api-cell/identity-api.c \
+	api-cell/policy.h api-cell/policy.c
+api_cell_libidentity_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \
+	$(MARIADB_CFLAGS) $(OPENSSL_CFLAGS)
+api_cell_libidentity_la_LIBADD = $(JSONC_LIBS) $(OPENSSL_LIBS)
+IDENTITY_LDADD = api-cell/libidentity.la shared/libnovashared.la \
+	$(JSONC_LIBS) $(OPENSSL_LIBS)
+
+# The identity tables of the API database.
+DB_MIGRATIONS_API += shared/db/migrations/api/0002_identity.sql
+
+# nova-manage's project, user and role commands.
+api_cell_nova_manage_LDADD += $(IDENTITY_LDADD)
 # --- end section: identity ---
+
+# --- section: api-http ---
+# nova-api's HTTP core (request and response objects, router, the
+# libmicrohttpd server, microversions, version documents) as a convenience
+# library for nova-api, the API modules and the tests.  Link it before
+# shared/libnovashared.la: $(API_HTTP_LDADD) lists both.  A module library
+# that uses it (identity) goes before it on a link line.
+noinst_LTLIBRARIES += api-cell/libapihttp.la
+api_cell_libapihttp_la_SOURCES = \
+	api-cell/http-request.h api-cell/http-request.c \
+	api-cell/http-router.h api-cell/http-router.c \
+	api-cell/http-server.h api-cell/http-server.c \
+	api-cell/api-version.h api-cell/api-version.c \
+	api-cell/api-versions-doc.h api-cell/api-versions-doc.c
+api_cell_libapihttp_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(MHD_CFLAGS)
+api_cell_libapihttp_la_LIBADD = $(JSONC_LIBS) $(MHD_LIBS) $(PTHREAD_LIBS)
+API_HTTP_LDADD = api-cell/libapihttp.la shared/libnovashared.la \
+	$(JSONC_LIBS) $(MHD_LIBS) $(PTHREAD_LIBS)
+
+# nova-api: the compute API server of the API cell, with the identity
+# service of the identity section.
+bin_PROGRAMS += api-cell/nova-api
+api_cell_nova_api_SOURCES = api-cell/nova-api.c
+api_cell_nova_api_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(MHD_CFLAGS) \
+	$(MARIADB_CFLAGS)
+api_cell_nova_api_LDADD = $(IDENTITY_LDADD) $(API_HTTP_LDADD) \
+	$(MARIADB_LIBS)
+# --- end section: api-http ---
+
+# --- section: topology ---
+# --- end section: topology ---

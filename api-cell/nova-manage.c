@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api-cell/identity-password.h"
+#include "api-cell/identity-store.h"
 #include "shared/cleanup.h"
 #include "shared/config.h"
 #include "shared/daemon.h"
@@ -27,6 +29,7 @@
 #include "shared/db.h"
 #include "shared/error.h"
 #include "shared/log.h"
+#include "shared/timeutil.h"
 #include "shared/xalloc.h"
 
 LOG_MODULE("manage");
@@ -35,6 +38,8 @@ LOG_MODULE("manage");
 #define MANAGE_EXIT_OK 0
 #define MANAGE_EXIT_FAILURE 1
 #define MANAGE_EXIT_USAGE 2
+/* Width of the synopsis column of --help. */
+#define MANAGE_HELP_COLUMN 22
 
 struct manage_config {
     struct daemon_common common;
@@ -62,6 +67,8 @@ static const struct config_schema manage_schema = {
 struct manage_ctx {
     const struct manage_config *config;
     FILE *out;                  /* Results. */
+    bool usage_error;           /* The handler's error is a mistake on
+                                 * the command line (exit 2). */
 };
 
 typedef struct error *manage_handler(struct manage_ctx *ctx, int argc,
@@ -165,6 +172,518 @@ manage_db_version(struct manage_ctx *ctx, int argc, char *argv[])
                           ctx->config->database_connection);
 }
 
+/* ---- Identity commands: projects, users, roles ------------------------ */
+
+/* Reports a mistake on a command's own command line (exit status 2). */
+static struct error * PRINTF_FMT(2, 3)
+manage_usage(struct manage_ctx *ctx, const char *fmt, ...)
+{
+    struct error *error;
+    va_list args;
+
+    va_start(args, fmt);
+    error = error_newv(ERROR_INVALID, fmt, args);
+    va_end(args);
+    ctx->usage_error = true;
+    return error;
+}
+
+/* Returns a usage 'error' as it is, any other explained by 'what'. */
+static struct error *
+manage_failed(struct manage_ctx *ctx, struct error *error, const char *what)
+{
+    return ctx->usage_error ? error : error_wrap(error, "%s", what);
+}
+
+/* An option of a command: "--name VALUE", or a flag without a value. */
+struct manage_option {
+    const char *name;           /* "--password" */
+    bool has_value;
+    const char *value;          /* Set when seen: the value, or the name
+                                 * itself for a flag. */
+};
+
+/* Splits 'argv' into the options of 'options' (each at most once) and at
+ * most 'max_positional' other arguments, stored in 'positional'. */
+static struct error *
+manage_parse_args(struct manage_ctx *ctx, int argc, char *argv[],
+                  struct manage_option *options, size_t n_options,
+                  const char **positional, size_t max_positional,
+                  size_t *ret_n_positional)
+{
+    size_t n_positional = 0;
+
+    for (int i = 0; i < argc; i++) {
+        struct manage_option *option = NULL;
+
+        if (!strncmp(argv[i], "--", 2)) {
+            for (size_t j = 0; j < n_options; j++) {
+                if (!strcmp(argv[i], options[j].name)) {
+                    option = &options[j];
+                }
+            }
+            if (!option) {
+                return manage_usage(ctx, "unknown option '%s'", argv[i]);
+            }
+            if (option->value) {
+                return manage_usage(ctx, "option '%s' is given twice",
+                                    argv[i]);
+            }
+            if (option->has_value) {
+                if (i + 1 >= argc) {
+                    return manage_usage(ctx, "option '%s' needs a value",
+                                        argv[i]);
+                }
+                option->value = argv[++i];
+            } else {
+                option->value = option->name;
+            }
+        } else if (n_positional < max_positional) {
+            positional[n_positional++] = argv[i];
+        } else {
+            return manage_usage(ctx, "unexpected argument '%s'", argv[i]);
+        }
+    }
+    *ret_n_positional = n_positional;
+    return NULL;
+}
+
+/* Longest line read by --password-stdin, in bytes. */
+#define MANAGE_PASSWORD_LINE_SIZE (IDENTITY_PASSWORD_MAX_SIZE + 2)
+
+/* Gets the new password from '--password P' or '--password-stdin' (the
+ * first line of standard input, without its line end) into a new string
+ * in '*ret_password'. */
+static struct error *
+manage_get_password(struct manage_ctx *ctx, const char *password,
+                    bool from_stdin, char **ret_password)
+{
+    AUTOFREE char *line = NULL;
+    size_t n;
+
+    if (!password == !from_stdin) {
+        return manage_usage(ctx, "give exactly one of '--password P' and "
+                            "'--password-stdin'");
+    }
+    if (password) {
+        *ret_password = xstrdup(password);
+        return NULL;
+    }
+    line = xmalloc(MANAGE_PASSWORD_LINE_SIZE + 1);
+    if (!fgets(line, MANAGE_PASSWORD_LINE_SIZE + 1, stdin)) {
+        return error_new(ERROR_INVALID, "No password on standard input");
+    }
+    n = strlen(line);
+    if (n && line[n - 1] != '\n' && !feof(stdin)) {
+        return error_new(ERROR_INVALID, "The password on standard input is "
+                         "longer than %d bytes", IDENTITY_PASSWORD_MAX_SIZE);
+    }
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) {
+        line[--n] = '\0';
+    }
+    *ret_password = TAKE_PTR(line);
+    return NULL;
+}
+
+/* The display width of 's': its UTF-8 characters. */
+static size_t
+manage_text_width(const char *s)
+{
+    size_t width = 0;
+
+    for (; *s; s++) {
+        width += ((unsigned char) *s & 0xc0) != 0x80;
+    }
+    return width;
+}
+
+/* Prints 'n_rows' rows of 'n_cols' cells ('cells', row after row; NULL
+ * cells print as "-") under 'headers', in aligned columns. */
+static void
+manage_print_table(FILE *out, const char *const *headers, size_t n_cols,
+                   const char *const *cells, size_t n_rows)
+{
+    AUTOFREE size_t *widths = xcalloc(n_cols, sizeof *widths);
+
+    for (size_t c = 0; c < n_cols; c++) {
+        widths[c] = manage_text_width(headers[c]);
+        for (size_t r = 0; r < n_rows; r++) {
+            const char *cell = cells[r * n_cols + c];
+            size_t w = manage_text_width(cell ? cell : "-");
+
+            widths[c] = w > widths[c] ? w : widths[c];
+        }
+    }
+    for (size_t r = 0; r <= n_rows; r++) {
+        for (size_t c = 0; c < n_cols; c++) {
+            const char *cell = r ? cells[(r - 1) * n_cols + c] : headers[c];
+
+            cell = cell ? cell : "-";
+            if (c + 1 == n_cols) {
+                fprintf(out, "%s\n", cell);
+            } else {
+                fprintf(out, "%s%*s  ", cell,
+                        (int) (widths[c] - manage_text_width(cell)), "");
+            }
+        }
+    }
+}
+
+/* Opens the API database for the identity commands. */
+static struct error *
+manage_open_api_db(struct manage_ctx *ctx, struct db **ret_db)
+{
+    return manage_open_db("api_database.connection",
+                          ctx->config->api_database_connection, ret_db);
+}
+
+static const char *
+manage_bool_text(bool b)
+{
+    return b ? "True" : "False";
+}
+
+static struct error *
+manage_project_create(struct manage_ctx *ctx, int argc, char *argv[])
+{
+    struct manage_option options[] = { { "--description", true, NULL } };
+    CLEANUP(db_closep) struct db *db = NULL;
+    struct identity_project project;
+    const char *name;
+    struct error *error;
+    size_t n;
+
+    error = manage_parse_args(ctx, argc, argv, options, ARRAY_SIZE(options),
+                              &name, 1, &n);
+    if (!error && n != 1) {
+        error = manage_usage(ctx, "'project create' needs a project name");
+    }
+    if (!error) {
+        error = manage_open_api_db(ctx, &db);
+    }
+    if (!error) {
+        error = identity_store_project_create(db, name, options[0].value,
+                                              &project);
+    }
+    if (error) {
+        return manage_failed(ctx, error, "Cannot create the project");
+    }
+    fprintf(ctx->out, "Created project '%s' (id %s)\n", project.name,
+            project.id);
+    identity_project_destroy(&project);
+    return NULL;
+}
+
+static struct error *
+manage_project_list(struct manage_ctx *ctx, int argc, char *argv[])
+{
+    static const char *const headers[] = {
+        "ID", "NAME", "ENABLED", "DESCRIPTION"
+    };
+    CLEANUP(db_closep) struct db *db = NULL;
+    struct identity_project *projects = NULL;
+    struct error *error;
+    size_t n = 0;
+
+    error = manage_open_api_db(ctx, &db);
+    if (!error) {
+        error = identity_store_project_list(db, &projects, &n);
+    }
+    if (error) {
+        return manage_failed(ctx, error, "Cannot list the projects");
+    }
+    AUTOFREE const char **cells = xcalloc(n * ARRAY_SIZE(headers) + 1,
+                                          sizeof *cells);
+    for (size_t i = 0; i < n; i++) {
+        const char **row = &cells[i * ARRAY_SIZE(headers)];
+
+        row[0] = projects[i].id;
+        row[1] = projects[i].name;
+        row[2] = manage_bool_text(projects[i].enabled);
+        row[3] = projects[i].description;
+    }
+    manage_print_table(ctx->out, headers, ARRAY_SIZE(headers), cells, n);
+    identity_project_array_free(projects, n);
+    return NULL;
+}
+
+static struct error *
+manage_project_delete(struct manage_ctx *ctx, int argc, char *argv[])
+{
+    CLEANUP(db_closep) struct db *db = NULL;
+    struct error *error;
+
+    error = manage_open_api_db(ctx, &db);
+    if (!error) {
+        error = identity_store_project_delete(db, argv[0]);
+    }
+    if (error) {
+        return manage_failed(ctx, error, "Cannot delete the project");
+    }
+    fprintf(ctx->out, "Deleted project '%s'\n", argv[0]);
+    return NULL;
+}
+
+static struct error *
+manage_user_create(struct manage_ctx *ctx, int argc, char *argv[])
+{
+    struct manage_option options[] = {
+        { "--password", true, NULL },
+        { "--password-stdin", false, NULL },
+        { "--project", true, NULL },
+    };
+    CLEANUP(db_closep) struct db *db = NULL;
+    AUTOFREE char *password = NULL;
+    AUTOFREE char *hash = NULL;
+    struct identity_user user;
+    const char *name;
+    struct error *error;
+    size_t n;
+
+    error = manage_parse_args(ctx, argc, argv, options, ARRAY_SIZE(options),
+                              &name, 1, &n);
+    if (!error && n != 1) {
+        error = manage_usage(ctx, "'user create' needs a user name");
+    }
+    if (!error) {
+        error = manage_get_password(ctx, options[0].value,
+                                    options[1].value != NULL, &password);
+    }
+    if (!error) {
+        error = identity_password_hash(password, &hash);
+    }
+    if (!error) {
+        error = manage_open_api_db(ctx, &db);
+    }
+    if (!error) {
+        error = identity_store_user_create(db, name, hash, options[2].value,
+                                           &user);
+    }
+    if (error) {
+        return manage_failed(ctx, error, "Cannot create the user");
+    }
+    fprintf(ctx->out, "Created user '%s' (id %s)\n", user.name, user.id);
+    identity_user_destroy(&user);
+    return NULL;
+}
+
+static struct error *
+manage_user_list(struct manage_ctx *ctx, int argc, char *argv[])
+{
+    static const char *const headers[] = {
+        "ID", "NAME", "ENABLED", "DEFAULT_PROJECT"
+    };
+    CLEANUP(db_closep) struct db *db = NULL;
+    struct identity_user *users = NULL;
+    struct identity_project *projects = NULL;
+    size_t n_users = 0, n_projects = 0;
+    struct error *error;
+
+    error = manage_open_api_db(ctx, &db);
+    if (!error) {
+        error = identity_store_user_list(db, &users, &n_users);
+    }
+    if (!error) {
+        error = identity_store_project_list(db, &projects, &n_projects);
+    }
+    if (error) {
+        identity_user_array_free(users, n_users);
+        return error_wrap(error, "Cannot list the users");
+    }
+    AUTOFREE const char **cells = xcalloc(n_users * ARRAY_SIZE(headers) + 1,
+                                          sizeof *cells);
+    for (size_t i = 0; i < n_users; i++) {
+        const char **row = &cells[i * ARRAY_SIZE(headers)];
+
+        row[0] = users[i].id;
+        row[1] = users[i].name;
+        row[2] = manage_bool_text(users[i].enabled);
+        for (size_t j = 0; users[i].default_project_id && j < n_projects;
+             j++) {
+            if (!strcmp(projects[j].id, users[i].default_project_id)) {
+                row[3] = projects[j].name;
+            }
+        }
+    }
+    manage_print_table(ctx->out, headers, ARRAY_SIZE(headers), cells,
+                       n_users);
+    identity_user_array_free(users, n_users);
+    identity_project_array_free(projects, n_projects);
+    return NULL;
+}
+
+static struct error *
+manage_user_set_enabled(struct manage_ctx *ctx, const char *name,
+                        bool enabled)
+{
+    CLEANUP(db_closep) struct db *db = NULL;
+    struct error *error;
+
+    error = manage_open_api_db(ctx, &db);
+    if (!error) {
+        error = identity_store_user_set_enabled(db, name, enabled);
+    }
+    if (error) {
+        return manage_failed(ctx, error, (enabled ? "Cannot enable the user"
+                                          : "Cannot disable the user"));
+    }
+    fprintf(ctx->out, "%s user '%s'\n", enabled ? "Enabled" : "Disabled",
+            name);
+    return NULL;
+}
+
+static struct error *
+manage_user_disable(struct manage_ctx *ctx, int argc, char *argv[])
+{
+    return manage_user_set_enabled(ctx, argv[0], false);
+}
+
+static struct error *
+manage_user_enable(struct manage_ctx *ctx, int argc, char *argv[])
+{
+    return manage_user_set_enabled(ctx, argv[0], true);
+}
+
+static struct error *
+manage_user_set_password(struct manage_ctx *ctx, int argc, char *argv[])
+{
+    struct manage_option options[] = {
+        { "--password", true, NULL },
+        { "--password-stdin", false, NULL },
+    };
+    CLEANUP(db_closep) struct db *db = NULL;
+    AUTOFREE char *password = NULL;
+    AUTOFREE char *hash = NULL;
+    const char *name;
+    struct error *error;
+    size_t n;
+
+    error = manage_parse_args(ctx, argc, argv, options, ARRAY_SIZE(options),
+                              &name, 1, &n);
+    if (!error && n != 1) {
+        error = manage_usage(ctx, "'user set-password' needs a user name");
+    }
+    if (!error) {
+        error = manage_get_password(ctx, options[0].value,
+                                    options[1].value != NULL, &password);
+    }
+    if (!error) {
+        error = identity_password_hash(password, &hash);
+    }
+    if (!error) {
+        error = manage_open_api_db(ctx, &db);
+    }
+    if (!error) {
+        error = identity_store_user_set_password(db, name, hash);
+    }
+    if (error) {
+        return manage_failed(ctx, error, "Cannot set the password");
+    }
+    fprintf(ctx->out, "Changed the password of user '%s'\n", name);
+    return NULL;
+}
+
+static struct error *
+manage_user_delete(struct manage_ctx *ctx, int argc, char *argv[])
+{
+    CLEANUP(db_closep) struct db *db = NULL;
+    struct error *error;
+
+    error = manage_open_api_db(ctx, &db);
+    if (!error) {
+        error = identity_store_user_delete(db, argv[0]);
+    }
+    if (error) {
+        return manage_failed(ctx, error, "Cannot delete the user");
+    }
+    fprintf(ctx->out, "Deleted user '%s'\n", argv[0]);
+    return NULL;
+}
+
+/* "role add" and "role remove": --user U --project P ROLE. */
+static struct error *
+manage_role_change(struct manage_ctx *ctx, int argc, char *argv[],
+                   bool add)
+{
+    struct manage_option options[] = {
+        { "--user", true, NULL },
+        { "--project", true, NULL },
+    };
+    CLEANUP(db_closep) struct db *db = NULL;
+    const char *role;
+    struct error *error;
+    size_t n;
+
+    error = manage_parse_args(ctx, argc, argv, options, ARRAY_SIZE(options),
+                              &role, 1, &n);
+    if (!error && (n != 1 || !options[0].value || !options[1].value)) {
+        error = manage_usage(ctx, "'role %s' needs --user USER --project "
+                             "PROJECT ROLE", add ? "add" : "remove");
+    }
+    if (!error) {
+        error = manage_open_api_db(ctx, &db);
+    }
+    if (!error) {
+        error = (add ? identity_store_role_add : identity_store_role_remove)(
+            db, options[0].value, options[1].value, role);
+    }
+    if (error) {
+        return manage_failed(ctx, error, (add ? "Cannot add the role"
+                                          : "Cannot remove the role"));
+    }
+    fprintf(ctx->out, "%s role '%s' on project '%s' %s user '%s'\n",
+            add ? "Gave" : "Removed", role, options[1].value,
+            add ? "to" : "from", options[0].value);
+    return NULL;
+}
+
+static struct error *
+manage_role_add(struct manage_ctx *ctx, int argc, char *argv[])
+{
+    return manage_role_change(ctx, argc, argv, true);
+}
+
+static struct error *
+manage_role_remove(struct manage_ctx *ctx, int argc, char *argv[])
+{
+    return manage_role_change(ctx, argc, argv, false);
+}
+
+static struct error *
+manage_role_list(struct manage_ctx *ctx, int argc, char *argv[])
+{
+    static const char *const headers[] = { "USER", "PROJECT", "ROLE" };
+    struct manage_option options[] = { { "--user", true, NULL } };
+    CLEANUP(db_closep) struct db *db = NULL;
+    struct identity_assignment *a = NULL;
+    struct error *error;
+    size_t n = 0;
+
+    error = manage_parse_args(ctx, argc, argv, options, ARRAY_SIZE(options),
+                              NULL, 0, &n);
+    if (!error) {
+        error = manage_open_api_db(ctx, &db);
+    }
+    if (!error) {
+        error = identity_store_assignment_list(db, options[0].value, &a, &n);
+    }
+    if (error) {
+        return manage_failed(ctx, error, "Cannot list the role assignments");
+    }
+    AUTOFREE const char **cells = xcalloc(n * ARRAY_SIZE(headers) + 1,
+                                          sizeof *cells);
+    for (size_t i = 0; i < n; i++) {
+        const char **row = &cells[i * ARRAY_SIZE(headers)];
+
+        row[0] = a[i].user_name;
+        row[1] = a[i].project_name;
+        row[2] = a[i].role_name;
+    }
+    manage_print_table(ctx->out, headers, ARRAY_SIZE(headers), cells, n);
+    identity_assignment_array_free(a, n);
+    return NULL;
+}
+
 /* ---- The command table ----------------------------------------------- */
 
 static const struct manage_command manage_commands[] = {
@@ -176,6 +695,31 @@ static const struct manage_command manage_commands[] = {
       "upgrade the cell database schema (database.connection)" },
     { "db", "version", "", 0, 0, manage_db_version,
       "print the cell database schema version" },
+    { "project", "create", "NAME [--description D]", 1, 3,
+      manage_project_create, "create a project (domain Default)" },
+    { "project", "list", "", 0, 0, manage_project_list,
+      "list the projects" },
+    { "project", "delete", "NAME", 1, 1, manage_project_delete,
+      "delete a project and its role assignments" },
+    { "user", "create",
+      "NAME --password P|--password-stdin [--project P]", 2, 5,
+      manage_user_create, "create a user (default project P)" },
+    { "user", "list", "", 0, 0, manage_user_list, "list the users" },
+    { "user", "disable", "NAME", 1, 1, manage_user_disable,
+      "disable a user, revoking its tokens" },
+    { "user", "enable", "NAME", 1, 1, manage_user_enable,
+      "enable a user" },
+    { "user", "set-password", "NAME --password P|--password-stdin", 2, 3,
+      manage_user_set_password,
+      "change a user's password, revoking its tokens" },
+    { "user", "delete", "NAME", 1, 1, manage_user_delete,
+      "delete a user" },
+    { "role", "add", "--user U --project P ROLE", 5, 5, manage_role_add,
+      "give user U role ROLE (admin, member, reader) on project P" },
+    { "role", "remove", "--user U --project P ROLE", 5, 5,
+      manage_role_remove, "take a role away, revoking the user's tokens" },
+    { "role", "list", "[--user U]", 0, 2, manage_role_list,
+      "list role assignments (of user U)" },
 };
 
 /* The --help text after the usage line: a summary and the commands. */
@@ -190,7 +734,12 @@ manage_help_summary(void)
         AUTOFREE char *synopsis = xasprintf("%s %s%s%s", c->category,
                                             c->verb, *c->args ? " " : "",
                                             c->args);
-        char *longer = xasprintf("%s\n  %-22s %s", text, synopsis, c->help);
+        /* A synopsis too long for its column gets a line of its own. */
+        char *longer = (strlen(synopsis) > MANAGE_HELP_COLUMN
+                        ? xasprintf("%s\n  %s\n  %-*s %s", text, synopsis,
+                                    MANAGE_HELP_COLUMN, "", c->help)
+                        : xasprintf("%s\n  %-*s %s", text,
+                                    MANAGE_HELP_COLUMN, synopsis, c->help));
 
         free(text);
         text = longer;
@@ -335,7 +884,11 @@ main(int argc, char *argv[])
     struct manage_ctx ctx = { .config = &config, .out = stdout };
     LOG_DBG("Running '%s %s'", command->category, command->verb);
     error = command->handler(&ctx, argc - first - 2, argv + first + 2);
-    if (error) {
+    if (error && ctx.usage_error) {
+        manage_usage_error("%s", error_message(error));
+        error_free(error);
+        status = MANAGE_EXIT_USAGE;
+    } else if (error) {
         manage_print_error(error_message(error));
         error_free(error);
         status = MANAGE_EXIT_FAILURE;

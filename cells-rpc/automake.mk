@@ -29,3 +29,6 @@ cells_rpc_libcellsrpc_la_SOURCES += \
 	cells-rpc/cell-links.h cells-rpc/cell-links.c \
 	cells-rpc/cell-node.h cells-rpc/cell-node.c
 # --- end section: cell-msg ---
+
+# --- section: cell-sched ---
+# --- end section: cell-sched ---

@@ -30,3 +30,12 @@ child_cell_libchildcell_la_SOURCES += \
 	child-cell/virt-sim-hosts.h child-cell/virt-sim-hosts.c \
 	child-cell/virt-spec-json.h child-cell/virt-spec-json.c
 # --- end section: virt ---
+
+# --- section: object-model ---
+# --- end section: object-model ---
+
+# --- section: compute ---
+# --- end section: compute ---
+
+# --- section: conductor ---
+# --- end section: conductor ---

@@ -64,3 +64,9 @@ shared/db-migrations.c: $(DB_MIGRATIONS_API) $(DB_MIGRATIONS_CELL) \
 # The single-thread event loop of the daemons (OVS style run/wait/block).
 shared_libnovashared_la_SOURCES += shared/poll-loop.h shared/poll-loop.c
 # --- end section: poll-loop ---
+
+# --- section: object-model ---
+# --- end section: object-model ---
+
+# --- section: topology ---
+# --- end section: topology ---

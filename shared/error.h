@@ -17,20 +17,23 @@
 
 struct json_object;
 
-/* X-macro: kind, name on the wire, HTTP status, Nova fault key. */
+/* X-macro: kind, name on the wire, HTTP status, Nova fault key.  The
+ * fault keys are Nova's (nova/api/openstack/wsgi.py, Fault._fault_names):
+ * a status Nova does not name there, such as 406 or 504, is a
+ * "computeFault". */
 #define ERROR_KINDS(X)                                                     \
     X(ERROR_INVALID,       "Invalid",        400, "badRequest")             \
     X(ERROR_UNAUTHORIZED,  "Unauthorized",   401, "unauthorized")           \
     X(ERROR_FORBIDDEN,     "Forbidden",      403, "forbidden")              \
     X(ERROR_NOT_FOUND,     "NotFound",       404, "itemNotFound")           \
-    X(ERROR_NOT_ACCEPTABLE, "NotAcceptable", 406, "notAcceptable")          \
+    X(ERROR_NOT_ACCEPTABLE, "NotAcceptable", 406, "computeFault")           \
     X(ERROR_CONFLICT,      "Conflict",       409, "conflictingRequest")     \
-    X(ERROR_TOO_LARGE,     "TooLarge",       413, "requestEntityTooLarge")  \
+    X(ERROR_TOO_LARGE,     "TooLarge",       413, "overLimit")              \
     X(ERROR_QUOTA,         "OverQuota",      403, "overLimit")              \
     X(ERROR_NO_VALID_HOST, "NoValidHost",    500, "computeFault")           \
     X(ERROR_CELL_DOWN,     "CellDown",       503, "serviceUnavailable")     \
     X(ERROR_UNAVAILABLE,   "Unavailable",    503, "serviceUnavailable")     \
-    X(ERROR_TIMEOUT,       "Timeout",        504, "gatewayTimeout")         \
+    X(ERROR_TIMEOUT,       "Timeout",        504, "computeFault")           \
     X(ERROR_VERSION,       "IncompatibleVersion", 400, "badRequest")        \
     X(ERROR_INTERNAL,      "Internal",       500, "computeFault")
 

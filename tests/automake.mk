@@ -242,3 +242,79 @@ syntax-check:
 	  $(abs_top_srcdir)/tests/syntax-check
 .PHONY: syntax-check
 # --- end section: syntax-check ---
+
+# --- section: api-http ---
+# nova-api's HTTP core: request parsing and the router, microversions
+# (unit tests), and the real libmicrohttpd server driven over HTTP with
+# libcurl (integration test; it needs neither MariaDB nor RabbitMQ).
+API_HTTP_TEST_CFLAGS = $(TEST_CFLAGS) $(MHD_CFLAGS)
+API_HTTP_TEST_LDADD = api-cell/libapihttp.la $(TEST_LDADD) $(JSONC_LIBS) \
+	$(MHD_LIBS) $(PTHREAD_LIBS)
+check_PROGRAMS += tests/unit/test-http-router tests/unit/test-api-version
+TESTS += tests/unit/test-http-router tests/unit/test-api-version
+tests_unit_test_http_router_SOURCES = tests/unit/test-http-router.c
+tests_unit_test_http_router_CFLAGS = $(API_HTTP_TEST_CFLAGS)
+tests_unit_test_http_router_LDADD = $(API_HTTP_TEST_LDADD)
+tests_unit_test_api_version_SOURCES = tests/unit/test-api-version.c
+tests_unit_test_api_version_CFLAGS = $(API_HTTP_TEST_CFLAGS)
+tests_unit_test_api_version_LDADD = $(API_HTTP_TEST_LDADD)
+# libcurl is the client.  The test also runs the nova-api binary, so it
+# depends on it.
+API_HTTP_CURL_LIBS = $(LIBCURL_LIBS)
+check_PROGRAMS += tests/integration/test-api-http
+TESTS += tests/integration/test-api-http
+tests_integration_test_api_http_SOURCES = tests/integration/test-api-http.c
+tests_integration_test_api_http_CFLAGS = $(API_HTTP_TEST_CFLAGS) \
+	-DTEST_API_BUILDDIR='"$(abs_top_builddir)"'
+tests_integration_test_api_http_LDADD = $(API_HTTP_TEST_LDADD) \
+	$(API_HTTP_CURL_LIBS)
+EXTRA_tests_integration_test_api_http_DEPENDENCIES = api-cell/nova-api$(EXEEXT)
+# --- end section: api-http ---
+
+# --- section: identity ---
+# The identity service and the policy module: unit tests (no server), and
+# the identity store, tokens and nova-manage commands against a real
+# MariaDB.
+IDENTITY_TEST_LDADD = $(IDENTITY_LDADD) $(CMOCKA_LIBS)
+IDENTITY_UNIT_TESTS = \
+	tests/unit/test-identity-password \
+	tests/unit/test-identity-token \
+	tests/unit/test-policy
+check_PROGRAMS += $(IDENTITY_UNIT_TESTS)
+TESTS += $(IDENTITY_UNIT_TESTS)
+tests_unit_test_identity_password_SOURCES = \
+	tests/unit/test-identity-password.c
+tests_unit_test_identity_password_CFLAGS = $(TEST_CFLAGS) $(OPENSSL_CFLAGS)
+tests_unit_test_identity_password_LDADD = $(IDENTITY_TEST_LDADD)
+tests_unit_test_identity_token_SOURCES = tests/unit/test-identity-token.c
+tests_unit_test_identity_token_CFLAGS = $(TEST_CFLAGS) $(OPENSSL_CFLAGS)
+tests_unit_test_identity_token_LDADD = $(IDENTITY_TEST_LDADD)
+tests_unit_test_policy_SOURCES = tests/unit/test-policy.c
+tests_unit_test_policy_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_policy_LDADD = $(IDENTITY_TEST_LDADD)
+# Against a real MariaDB; runs api-cell/nova-manage and nova-api's HTTP
+# server (port 0).
+check_PROGRAMS += tests/integration/test-identity
+TESTS += tests/integration/test-identity
+tests_integration_test_identity_SOURCES = \
+	tests/integration/test-identity.c $(TEST_ENV_SOURCES)
+tests_integration_test_identity_CFLAGS = $(TEST_CFLAGS) $(TEST_ENV_CFLAGS) \
+	-DTEST_IDENTITY_BUILDDIR='"$(abs_top_builddir)"'
+tests_integration_test_identity_LDADD = api-cell/libidentity.la \
+	$(API_HTTP_LDADD) $(OPENSSL_LIBS) $(CMOCKA_LIBS)
+# --- end section: identity ---
+
+# --- section: conductor ---
+# --- end section: conductor ---
+
+# --- section: object-model ---
+# --- end section: object-model ---
+
+# --- section: compute ---
+# --- end section: compute ---
+
+# --- section: cell-sched ---
+# --- end section: cell-sched ---
+
+# --- section: topology ---
+# --- end section: topology ---
