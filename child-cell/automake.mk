@@ -32,6 +32,15 @@ child_cell_libchildcell_la_SOURCES += \
 # --- end section: virt ---
 
 # --- section: object-model ---
+# Access to the cell database: instances, faults, actions, services,
+# compute nodes and claims (child-cell/cell-db.h).
+child_cell_libchildcell_la_SOURCES += \
+	child-cell/cell-db.h child-cell/cell-db-private.h child-cell/cell-db.c \
+	child-cell/cell-db-instance.h child-cell/cell-db-instance.c \
+	child-cell/cell-db-fault.h child-cell/cell-db-fault.c \
+	child-cell/cell-db-action.h child-cell/cell-db-action.c \
+	child-cell/cell-db-service.h child-cell/cell-db-service.c \
+	child-cell/cell-db-node.h child-cell/cell-db-node.c
 # --- end section: object-model ---
 
 # --- section: compute ---

@@ -66,6 +66,13 @@ shared_libnovashared_la_SOURCES += shared/poll-loop.h shared/poll-loop.c
 # --- end section: poll-loop ---
 
 # --- section: object-model ---
+# The instance and flavor objects, their states and their JSON forms.
+shared_libnovashared_la_SOURCES += \
+	shared/flavor.h shared/flavor.c \
+	shared/instance.h shared/instance.c
+# Cell schema additions for the object model and the claims.
+DB_MIGRATIONS_CELL += \
+	shared/db/migrations/cell/0002_image_and_claims.sql
 # --- end section: object-model ---
 
 # --- section: topology ---

@@ -308,6 +308,23 @@ tests_integration_test_identity_LDADD = api-cell/libidentity.la \
 # --- end section: conductor ---
 
 # --- section: object-model ---
+# The instance and flavor objects (unit), and the cell database access
+# against a real MariaDB (integration).
+check_PROGRAMS += tests/unit/test-flavor tests/unit/test-instance
+TESTS += tests/unit/test-flavor tests/unit/test-instance
+tests_unit_test_flavor_SOURCES = tests/unit/test-flavor.c
+tests_unit_test_flavor_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_flavor_LDADD = $(TEST_LDADD) $(JSONC_LIBS)
+tests_unit_test_instance_SOURCES = tests/unit/test-instance.c
+tests_unit_test_instance_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_instance_LDADD = $(TEST_LDADD) $(JSONC_LIBS)
+check_PROGRAMS += tests/integration/test-cell-db
+TESTS += tests/integration/test-cell-db
+tests_integration_test_cell_db_SOURCES = tests/integration/test-cell-db.c \
+	$(TEST_ENV_SOURCES)
+tests_integration_test_cell_db_CFLAGS = $(TEST_CFLAGS) $(TEST_ENV_CFLAGS)
+tests_integration_test_cell_db_LDADD = child-cell/libchildcell.la \
+	$(TEST_LDADD) $(JSONC_LIBS)
 # --- end section: object-model ---
 
 # --- section: compute ---
