@@ -65,4 +65,21 @@ api_cell_nova_api_LDADD = $(IDENTITY_LDADD) $(API_HTTP_LDADD) \
 # --- end section: api-http ---
 
 # --- section: topology ---
+# The cell registry (the cell_mappings table of the API database) and the
+# "nova-manage cell ..." commands, as a convenience library for nova-manage
+# and the tests: link $(CELL_REGISTRY_LDADD).
+noinst_LTLIBRARIES += api-cell/libcellregistry.la
+api_cell_libcellregistry_la_SOURCES = \
+	api-cell/cell-registry.h api-cell/cell-registry.c \
+	api-cell/manage-cell.h api-cell/manage-cell.c
+api_cell_libcellregistry_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \
+	$(MARIADB_CFLAGS)
+CELL_REGISTRY_LDADD = api-cell/libcellregistry.la cells-rpc/libcellsrpc.la \
+	$(JSONC_LIBS) $(YAML_LIBS) $(MARIADB_LIBS)
+
+# Whether a cell runs compute hosts of its own (cells.yaml 'hosts').
+DB_MIGRATIONS_API += shared/db/migrations/api/0003_cell_hosts.sql
+
+# nova-manage's cell commands.
+api_cell_nova_manage_LDADD += $(CELL_REGISTRY_LDADD)
 # --- end section: topology ---

@@ -76,4 +76,8 @@ DB_MIGRATIONS_CELL += \
 # --- end section: object-model ---
 
 # --- section: topology ---
+# The cell tree declared in cells.yaml.  It checks names and transport URLs
+# with cells-rpc (cell-path.c, transport-url.c), so a program that calls it
+# links cells-rpc/libcellsrpc.la, which carries this library's objects too.
+shared_libnovashared_la_SOURCES += shared/topology.h shared/topology.c
 # --- end section: topology ---

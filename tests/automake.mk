@@ -334,4 +334,66 @@ tests_integration_test_cell_db_LDADD = child-cell/libchildcell.la \
 # --- end section: cell-sched ---
 
 # --- section: topology ---
+# cells.yaml: good and bad files (each bad one with its exact message),
+# limits and the example of deploy/ (unit); the cell registry and the
+# "nova-manage cell" commands against a real MariaDB (integration).
+TOPOLOGY_TEST_CFLAGS = $(TEST_CFLAGS) \
+	-DTEST_TOPOLOGY_DATA_DIR='"$(abs_top_srcdir)/tests/data/topology"'
+check_PROGRAMS += tests/unit/test-topology
+TESTS += tests/unit/test-topology
+tests_unit_test_topology_SOURCES = tests/unit/test-topology.c
+tests_unit_test_topology_CFLAGS = $(TOPOLOGY_TEST_CFLAGS) \
+	-DTEST_TOPOLOGY_EXAMPLE='"$(abs_top_srcdir)/deploy/cells.yaml.example"'
+tests_unit_test_topology_LDADD = cells-rpc/libcellsrpc.la $(TEST_LDADD) \
+	$(JSONC_LIBS) $(YAML_LIBS)
+check_PROGRAMS += tests/integration/test-cell-registry
+TESTS += tests/integration/test-cell-registry
+tests_integration_test_cell_registry_SOURCES = \
+	tests/integration/test-cell-registry.c $(TEST_ENV_SOURCES)
+tests_integration_test_cell_registry_CFLAGS = $(TOPOLOGY_TEST_CFLAGS) \
+	$(TEST_ENV_CFLAGS)
+tests_integration_test_cell_registry_LDADD = $(CELL_REGISTRY_LDADD) \
+	$(TEST_LDADD)
+EXTRA_DIST += \
+	deploy/cells.yaml.example \
+	tests/data/topology/bad-alias.yaml \
+	tests/data/topology/bad-capabilities-list.yaml \
+	tests/data/topology/bad-capability-empty.yaml \
+	tests/data/topology/bad-capability-mapping.yaml \
+	tests/data/topology/bad-cell-scalar.yaml \
+	tests/data/topology/bad-cells-empty.yaml \
+	tests/data/topology/bad-cells-null.yaml \
+	tests/data/topology/bad-cycle.yaml \
+	tests/data/topology/bad-database-no-db.yaml \
+	tests/data/topology/bad-database-port.yaml \
+	tests/data/topology/bad-depth.yaml \
+	tests/data/topology/bad-disabled.yaml \
+	tests/data/topology/bad-duplicate-key.yaml \
+	tests/data/topology/bad-duplicate-name.yaml \
+	tests/data/topology/bad-hosts-no-database.yaml \
+	tests/data/topology/bad-leaf-no-database.yaml \
+	tests/data/topology/bad-leaf-no-hosts.yaml \
+	tests/data/topology/bad-name-chars.yaml \
+	tests/data/topology/bad-name-long.yaml \
+	tests/data/topology/bad-name-type.yaml \
+	tests/data/topology/bad-no-name.yaml \
+	tests/data/topology/bad-no-root.yaml \
+	tests/data/topology/bad-no-transport.yaml \
+	tests/data/topology/bad-path-long.yaml \
+	tests/data/topology/bad-root-hosts.yaml \
+	tests/data/topology/bad-self-parent.yaml \
+	tests/data/topology/bad-syntax.yaml \
+	tests/data/topology/bad-top-key.yaml \
+	tests/data/topology/bad-top-sequence.yaml \
+	tests/data/topology/bad-transport-port.yaml \
+	tests/data/topology/bad-transport-scheme.yaml \
+	tests/data/topology/bad-two-roots.yaml \
+	tests/data/topology/bad-unknown-key.yaml \
+	tests/data/topology/bad-unknown-parent.yaml \
+	tests/data/topology/bad-weight-nan.yaml \
+	tests/data/topology/bad-weight.yaml \
+	tests/data/topology/bad-zones-duplicate.yaml \
+	tests/data/topology/bad-zones-scalar.yaml \
+	tests/data/topology/good-minimal.yaml \
+	tests/data/topology/good-regions.yaml
 # --- end section: topology ---
