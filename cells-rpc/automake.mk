@@ -31,4 +31,13 @@ cells_rpc_libcellsrpc_la_SOURCES += \
 # --- end section: cell-msg ---
 
 # --- section: cell-sched ---
+# Cell scheduling and cell health: capacity reports, the per-child circuit
+# breaker, and the filters and weighers that order child cells (pure logic,
+# fed by nova-cells).
+cells_rpc_libcellsrpc_la_SOURCES += \
+	cells-rpc/cell-capacity.h cells-rpc/cell-capacity.c \
+	cells-rpc/cell-health.h cells-rpc/cell-health.c \
+	cells-rpc/cell-sched-filter.h cells-rpc/cell-sched-filter.c \
+	cells-rpc/cell-sched-weigh.h cells-rpc/cell-sched-weigh.c \
+	cells-rpc/cell-sched.h cells-rpc/cell-sched.c
 # --- end section: cell-sched ---

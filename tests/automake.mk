@@ -331,6 +331,31 @@ tests_integration_test_cell_db_LDADD = child-cell/libchildcell.la \
 # --- end section: compute ---
 
 # --- section: cell-sched ---
+# Cell scheduling: capacity reports, the per-child circuit breaker and the
+# cell scheduler (pure unit tests), and a benchmark that is built but not
+# run by make check (build it without sanitizers for figures).
+CELL_SCHED_UNIT_TESTS = \
+	tests/unit/test-cell-capacity \
+	tests/unit/test-cell-health \
+	tests/unit/test-cell-sched
+check_PROGRAMS += $(CELL_SCHED_UNIT_TESTS)
+TESTS += $(CELL_SCHED_UNIT_TESTS)
+CELL_SCHED_TEST_LDADD = cells-rpc/libcellsrpc.la $(TEST_LDADD) $(JSONC_LIBS)
+tests_unit_test_cell_capacity_SOURCES = tests/unit/test-cell-capacity.c
+tests_unit_test_cell_capacity_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_cell_capacity_LDADD = $(CELL_SCHED_TEST_LDADD)
+tests_unit_test_cell_health_SOURCES = tests/unit/test-cell-health.c
+tests_unit_test_cell_health_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_cell_health_LDADD = $(CELL_SCHED_TEST_LDADD)
+tests_unit_test_cell_sched_SOURCES = tests/unit/test-cell-sched.c
+tests_unit_test_cell_sched_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_cell_sched_LDADD = $(CELL_SCHED_TEST_LDADD)
+
+noinst_PROGRAMS += tests/bench/bench-cell-sched
+tests_bench_bench_cell_sched_SOURCES = tests/bench/bench-cell-sched.c
+tests_bench_bench_cell_sched_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+tests_bench_bench_cell_sched_LDADD = cells-rpc/libcellsrpc.la \
+	shared/libnovashared.la $(JSONC_LIBS)
 # --- end section: cell-sched ---
 
 # --- section: topology ---
