@@ -44,6 +44,29 @@ child_cell_libchildcell_la_SOURCES += \
 # --- end section: object-model ---
 
 # --- section: compute ---
+# nova-compute: the manager (RPC handlers, periodic tasks, recovery), its
+# worker pool and queues, the conductor client, and the daemon.
+child_cell_libchildcell_la_SOURCES += \
+	child-cell/compute-queue.h child-cell/compute-queue.c \
+	child-cell/compute-workers.h child-cell/compute-workers.c \
+	child-cell/compute-events.h child-cell/compute-events.c \
+	child-cell/compute-conductor.h child-cell/compute-conductor.c \
+	child-cell/compute-sync.h child-cell/compute-sync.c \
+	child-cell/compute-spec.h child-cell/compute-spec.c \
+	child-cell/compute-hosts.h child-cell/compute-hosts.c \
+	child-cell/compute-manager.h child-cell/compute-manager.c
+COMPUTE_LDADD = child-cell/libchildcell.la cells-rpc/libcellsrpc.la \
+	shared/libnovashared.la $(LIBVIRT_LIBS) $(JSONC_LIBS) \
+	$(RABBITMQ_LIBS) $(PTHREAD_LIBS)
+bin_PROGRAMS += child-cell/nova-compute
+child_cell_nova_compute_SOURCES = child-cell/nova-compute.c
+child_cell_nova_compute_CFLAGS = $(AM_CFLAGS) $(LIBVIRT_CFLAGS) \
+	$(JSONC_CFLAGS)
+child_cell_nova_compute_LDADD = $(COMPUTE_LDADD)
+# Its manual page (rules in man/automake.mk).
+man_MANS += man/nova-compute.8
+EXTRA_DIST += man/nova-compute.8.in
+CLEANFILES += man/nova-compute.8
 # --- end section: compute ---
 
 # --- section: conductor ---

@@ -328,6 +328,39 @@ tests_integration_test_cell_db_LDADD = child-cell/libchildcell.la \
 # --- end section: object-model ---
 
 # --- section: compute ---
+# nova-compute: pure logic (power-state sync and recovery decisions, specs
+# and per-instance files, the worker pool), then the service against a
+# real RabbitMQ with simulated hosts on libvirt's test driver, and the
+# binary itself.
+COMPUTE_TEST_CFLAGS = $(TEST_CFLAGS) $(LIBVIRT_CFLAGS)
+COMPUTE_TEST_LDADD = child-cell/libchildcell.la cells-rpc/libcellsrpc.la \
+	$(TEST_LDADD) $(LIBVIRT_LIBS) $(JSONC_LIBS) $(RABBITMQ_LIBS)
+COMPUTE_UNIT_TESTS = \
+	tests/unit/test-compute-sync \
+	tests/unit/test-compute-spec \
+	tests/unit/test-compute-workers
+check_PROGRAMS += $(COMPUTE_UNIT_TESTS)
+TESTS += $(COMPUTE_UNIT_TESTS)
+tests_unit_test_compute_sync_SOURCES = tests/unit/test-compute-sync.c
+tests_unit_test_compute_sync_CFLAGS = $(COMPUTE_TEST_CFLAGS)
+tests_unit_test_compute_sync_LDADD = $(COMPUTE_TEST_LDADD)
+tests_unit_test_compute_spec_SOURCES = tests/unit/test-compute-spec.c
+tests_unit_test_compute_spec_CFLAGS = $(COMPUTE_TEST_CFLAGS)
+tests_unit_test_compute_spec_LDADD = $(COMPUTE_TEST_LDADD)
+tests_unit_test_compute_workers_SOURCES = tests/unit/test-compute-workers.c
+tests_unit_test_compute_workers_CFLAGS = $(COMPUTE_TEST_CFLAGS)
+tests_unit_test_compute_workers_LDADD = $(COMPUTE_TEST_LDADD)
+
+check_PROGRAMS += tests/integration/test-compute
+TESTS += tests/integration/test-compute
+tests_integration_test_compute_SOURCES = tests/integration/test-compute.c \
+	$(TEST_ENV_SOURCES)
+tests_integration_test_compute_CFLAGS = $(COMPUTE_TEST_CFLAGS) \
+	$(TEST_ENV_CFLAGS) -DTEST_COMPUTE_BUILDDIR='"$(abs_top_builddir)"'
+tests_integration_test_compute_LDADD = $(COMPUTE_TEST_LDADD)
+# The test runs the binary too.
+EXTRA_tests_integration_test_compute_DEPENDENCIES = \
+	child-cell/nova-compute$(EXEEXT)
 # --- end section: compute ---
 
 # --- section: cell-sched ---
