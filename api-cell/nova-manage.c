@@ -22,6 +22,8 @@
 
 #include "api-cell/identity-password.h"
 #include "api-cell/identity-store.h"
+#include "api-cell/manage-cell.h"
+#include "child-cell/cell-db-service.h"
 #include "shared/cleanup.h"
 #include "shared/config.h"
 #include "shared/daemon.h"
@@ -51,8 +53,8 @@ static const struct config_key manage_keys[] = {
     DAEMON_COMMON_KEYS(struct manage_config, common),
     { "api_database.connection", CONFIG_TYPE_STRING,
       offsetof(struct manage_config, api_database_connection), NULL, 0, 0,
-      NULL, "URL of the API database, for the api_db commands "
-      "(mysql://USER:PASSWORD@HOST:PORT/nova_api)" },
+      NULL, "URL of the API database, for the api_db, project, user, "
+      "role and cell commands (mysql://USER:PASSWORD@HOST:PORT/nova_api)" },
     { "database.connection", CONFIG_TYPE_STRING,
       offsetof(struct manage_config, database_connection), NULL, 0, 0,
       NULL, "URL of the cell database, for the db commands "
@@ -82,6 +84,8 @@ struct manage_command {
     int max_args;
     manage_handler *handler;
     const char *help;
+    /* Instead of 'handler', for the commands of manage-cell.h. */
+    manage_cell_handler *cell_handler;
 };
 
 /* ---- Database commands ----------------------------------------------- */
@@ -684,6 +688,167 @@ manage_role_list(struct manage_ctx *ctx, int argc, char *argv[])
     return NULL;
 }
 
+/* ---- Service commands: the services of a cell ------------------------ */
+
+/* The zone 'nova service-list' shows for services that run no instances. */
+#define MANAGE_INTERNAL_ZONE "internal"
+/* The zone of compute services (no host aggregates yet). */
+#define MANAGE_COMPUTE_ZONE "nova"
+#define MANAGE_COMPUTE_BINARY "nova-compute"
+/* Room for a service id in decimal. */
+#define MANAGE_ID_SIZE 24
+
+static struct error *
+manage_open_cell_db(struct manage_ctx *ctx, struct db **ret_db)
+{
+    return manage_open_db("database.connection",
+                          ctx->config->database_connection, ret_db);
+}
+
+/* "service list": the columns of Nova's 'nova service-list'. */
+static struct error *
+manage_service_list(struct manage_ctx *ctx, int argc, char *argv[])
+{
+    static const char *const headers[] = {
+        "Id", "Binary", "Host", "Zone", "Status", "State", "Updated At",
+        "Disabled Reason", "Forced down",
+    };
+    CLEANUP(cell_db_service_list_freep) struct cell_db_service_list *list
+        = NULL;
+    CLEANUP(db_closep) struct db *db = NULL;
+    struct error *error;
+
+    error = manage_open_cell_db(ctx, &db);
+    if (!error) {
+        error = cell_db_service_list(db, NULL, CELL_DB_SERVICE_DOWN_TIME_S,
+                                     &list);
+    }
+    if (error) {
+        return error_wrap(error, "Cannot list the services");
+    }
+
+    size_t n_cols = ARRAY_SIZE(headers);
+    AUTOFREE const char **cells = xcalloc(list->n * n_cols + 1,
+                                          sizeof *cells);
+    AUTOFREE char (*ids)[MANAGE_ID_SIZE] = xcalloc(list->n + 1,
+                                                   sizeof *ids);
+    AUTOFREE char (*times)[TIME_ISO8601_SIZE] = xcalloc(list->n + 1,
+                                                        sizeof *times);
+    for (size_t i = 0; i < list->n; i++) {
+        const struct cell_db_service *s = &list->items[i];
+        const char **row = &cells[i * n_cols];
+
+        snprintf(ids[i], sizeof ids[i], "%lld", (long long) s->id);
+        if (s->updated_at == INT64_MIN
+            || time_format_iso8601(s->updated_at, TIME_STYLE_MICROS,
+                                   times[i], sizeof times[i])) {
+            times[i][0] = '\0';
+        }
+        row[0] = ids[i];
+        row[1] = s->binary;
+        row[2] = s->host;
+        row[3] = (s->binary && !strcmp(s->binary, MANAGE_COMPUTE_BINARY)
+                  ? MANAGE_COMPUTE_ZONE : MANAGE_INTERNAL_ZONE);
+        row[4] = s->disabled ? "disabled" : "enabled";
+        row[5] = s->up ? "up" : "down";
+        row[6] = times[i][0] ? times[i] : NULL;
+        row[7] = s->disabled_reason;
+        row[8] = s->forced_down ? "True" : "False";
+    }
+    manage_print_table(ctx->out, headers, n_cols, cells, list->n);
+    return NULL;
+}
+
+/* Parses "HOST BINARY" and the options of a service command. */
+static struct error *
+manage_service_args(struct manage_ctx *ctx, int argc, char *argv[],
+                    struct manage_option *options, size_t n_options,
+                    const char **ret_host, const char **ret_binary)
+{
+    const char *positional[2];
+    size_t n = 0;
+    struct error *error = manage_parse_args(ctx, argc, argv, options,
+                                            n_options, positional, 2, &n);
+
+    if (!error && n != 2) {
+        error = manage_usage(ctx, "the command needs HOST BINARY");
+    }
+    if (!error) {
+        *ret_host = positional[0];
+        *ret_binary = positional[1];
+    }
+    return error;
+}
+
+/* "service enable" and "service disable [--reason R]". */
+static struct error *
+manage_service_set_disabled(struct manage_ctx *ctx, int argc, char *argv[],
+                            bool disabled)
+{
+    struct manage_option options[] = { { "--reason", true, NULL } };
+    CLEANUP(db_closep) struct db *db = NULL;
+    const char *host, *binary;
+    struct error *error;
+
+    error = manage_service_args(ctx, argc, argv, options,
+                                disabled ? ARRAY_SIZE(options) : 0, &host,
+                                &binary);
+    if (!error) {
+        error = manage_open_cell_db(ctx, &db);
+    }
+    if (!error) {
+        error = cell_db_service_set_disabled(db, host, binary, disabled,
+                                             options[0].value);
+    }
+    if (error) {
+        return manage_failed(ctx, error, (disabled
+                                          ? "Cannot disable the service"
+                                          : "Cannot enable the service"));
+    }
+    fprintf(ctx->out, "%s %s on host '%s'\n",
+            disabled ? "Disabled" : "Enabled", binary, host);
+    return NULL;
+}
+
+static struct error *
+manage_service_disable(struct manage_ctx *ctx, int argc, char *argv[])
+{
+    return manage_service_set_disabled(ctx, argc, argv, true);
+}
+
+static struct error *
+manage_service_enable(struct manage_ctx *ctx, int argc, char *argv[])
+{
+    return manage_service_set_disabled(ctx, argc, argv, false);
+}
+
+/* "service force-down HOST BINARY [--unset]". */
+static struct error *
+manage_service_force_down(struct manage_ctx *ctx, int argc, char *argv[])
+{
+    struct manage_option options[] = { { "--unset", false, NULL } };
+    CLEANUP(db_closep) struct db *db = NULL;
+    const char *host, *binary;
+    bool down;
+    struct error *error;
+
+    error = manage_service_args(ctx, argc, argv, options,
+                                ARRAY_SIZE(options), &host, &binary);
+    down = !options[0].value;
+    if (!error) {
+        error = manage_open_cell_db(ctx, &db);
+    }
+    if (!error) {
+        error = cell_db_service_set_forced_down(db, host, binary, down);
+    }
+    if (error) {
+        return manage_failed(ctx, error, "Cannot change the service");
+    }
+    fprintf(ctx->out, "%s %s on host '%s' %s\n", down ? "Forced" : "Unset",
+            binary, host, down ? "down" : "forced down");
+    return NULL;
+}
+
 /* ---- The command table ----------------------------------------------- */
 
 static const struct manage_command manage_commands[] = {
@@ -720,17 +885,70 @@ static const struct manage_command manage_commands[] = {
       manage_role_remove, "take a role away, revoking the user's tokens" },
     { "role", "list", "[--user U]", 0, 2, manage_role_list,
       "list role assignments (of user U)" },
+    { "service", "list", "", 0, 0, manage_service_list,
+      "list the services of the cell (database.connection)" },
+    { "service", "disable", "HOST BINARY [--reason R]", 2, 4,
+      manage_service_disable, "stop scheduling to a service" },
+    { "service", "enable", "HOST BINARY", 2, 2, manage_service_enable,
+      "schedule to a service again" },
+    { "service", "force-down", "HOST BINARY [--unset]", 2, 3,
+      manage_service_force_down,
+      "mark a service down whatever its heartbeats (--unset: undo)" },
 };
+
+/* Every command: manage_commands, then the cell commands of
+ * manage-cell.h.  Built once by manage_commands_init(). */
+static struct manage_command *manage_all;
+static size_t manage_n_all;
+
+static void
+manage_commands_init(void)
+{
+    size_t n = ARRAY_SIZE(manage_commands);
+
+    manage_all = xcalloc(n + manage_cell_n_commands, sizeof *manage_all);
+    memcpy(manage_all, manage_commands, sizeof manage_commands);
+    for (size_t i = 0; i < manage_cell_n_commands; i++) {
+        const struct manage_cell_command *c = &manage_cell_commands[i];
+
+        manage_all[n + i] = (struct manage_command) {
+            .category = c->category, .verb = c->verb, .args = c->args,
+            .min_args = c->min_args, .max_args = c->max_args,
+            .help = c->help, .cell_handler = c->handler,
+        };
+    }
+    manage_n_all = n + manage_cell_n_commands;
+}
+
+/* Runs 'command' and returns its error, setting 'ctx->usage_error' when
+ * the error is a mistake on the command line. */
+static struct error *
+manage_run(const struct manage_command *command, struct manage_ctx *ctx,
+           int argc, char *argv[])
+{
+    struct error *error;
+
+    if (!command->cell_handler) {
+        return command->handler(ctx, argc, argv);
+    }
+    error = command->cell_handler(ctx->config->api_database_connection,
+                                  ctx->out, argc, argv);
+    ctx->usage_error = error && manage_cell_error_is_usage(error);
+    return error;
+}
 
 /* The --help text after the usage line: a summary and the commands. */
 static char *
 manage_help_summary(void)
 {
+    if (!manage_all) {
+        manage_commands_init();
+    }
     AUTOFREE char *text = xstrdup("Administer the cloud's databases and "
                                   "cells.\n\nCommands:");
 
-    for (size_t i = 0; i < ARRAY_SIZE(manage_commands); i++) {
-        const struct manage_command *c = &manage_commands[i];
+    for (size_t i = 0; i < manage_n_all; i++) {
+        const struct manage_command *c = &manage_all[i];
         AUTOFREE char *synopsis = xasprintf("%s %s%s%s", c->category,
                                             c->verb, *c->args ? " " : "",
                                             c->args);
@@ -753,10 +971,10 @@ manage_verbs_of(const char *category)
 {
     AUTOFREE char *list = xstrdup("");
 
-    for (size_t i = 0; i < ARRAY_SIZE(manage_commands); i++) {
-        if (!strcmp(manage_commands[i].category, category)) {
+    for (size_t i = 0; i < manage_n_all; i++) {
+        if (!strcmp(manage_all[i].category, category)) {
             char *longer = xasprintf("%s%s%s", list, *list ? ", " : "",
-                                     manage_commands[i].verb);
+                                     manage_all[i].verb);
             free(list);
             list = longer;
         }
@@ -767,8 +985,8 @@ manage_verbs_of(const char *category)
 static bool
 manage_category_exists(const char *category)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(manage_commands); i++) {
-        if (!strcmp(manage_commands[i].category, category)) {
+    for (size_t i = 0; i < manage_n_all; i++) {
+        if (!strcmp(manage_all[i].category, category)) {
             return true;
         }
     }
@@ -806,8 +1024,8 @@ manage_find_command(int argc, char *argv[])
         return NULL;
     }
 
-    for (size_t i = 0; i < ARRAY_SIZE(manage_commands); i++) {
-        const struct manage_command *c = &manage_commands[i];
+    for (size_t i = 0; i < manage_n_all; i++) {
+        const struct manage_command *c = &manage_all[i];
         int n_args = argc - 2;
 
         if (strcmp(c->category, argv[0]) || strcmp(c->verb, argv[1])) {
@@ -883,7 +1101,7 @@ main(int argc, char *argv[])
 
     struct manage_ctx ctx = { .config = &config, .out = stdout };
     LOG_DBG("Running '%s %s'", command->category, command->verb);
-    error = command->handler(&ctx, argc - first - 2, argv + first + 2);
+    error = manage_run(command, &ctx, argc - first - 2, argv + first + 2);
     if (error && ctx.usage_error) {
         manage_usage_error("%s", error_message(error));
         error_free(error);
@@ -902,5 +1120,6 @@ out:
         status = MANAGE_EXIT_FAILURE;
     }
     db_library_end();
+    free(manage_all);
     return status;
 }

@@ -4,7 +4,7 @@
 # unit tests link the same objects.
 noinst_LTLIBRARIES += child-cell/libchildcell.la
 child_cell_libchildcell_la_CFLAGS = $(AM_CFLAGS) $(LIBVIRT_CFLAGS) $(JSONC_CFLAGS)
-child_cell_libchildcell_la_LIBADD = shared/libnovashared.la $(LIBVIRT_LIBS) $(JSONC_LIBS)
+child_cell_libchildcell_la_LIBADD = shared/libnovashared.la $(LIBVIRT_LIBS) $(JSONC_LIBS) -lm
 child_cell_libchildcell_la_SOURCES =
 
 # --- section: scheduler ---
@@ -70,4 +70,36 @@ CLEANFILES += man/nova-compute.8
 # --- end section: compute ---
 
 # --- section: conductor ---
+# nova-conductor (its modules: build, instance actions, host reports) and
+# nova-scheduler's daemon side (host states from the cell database, the
+# select_destinations server).  The wire form of select_destinations is
+# shared by both.
+child_cell_libchildcell_la_SOURCES += \
+	child-cell/conductor-select.h child-cell/conductor-select.c \
+	child-cell/conductor-actions.h child-cell/conductor-actions.c \
+	child-cell/conductor-private.h \
+	child-cell/conductor-service.h child-cell/conductor-service.c \
+	child-cell/conductor-build.h child-cell/conductor-build.c \
+	child-cell/conductor-instance.h child-cell/conductor-instance.c \
+	child-cell/conductor-host.h child-cell/conductor-host.c \
+	child-cell/scheduler-service.h child-cell/scheduler-service.c
+
+# -lm: the claims' capacity arithmetic (cell-db-node.c) uses floor().
+CONDUCTOR_DAEMON_LDADD = child-cell/libchildcell.la cells-rpc/libcellsrpc.la \
+	shared/libnovashared.la $(JSONC_LIBS) $(RABBITMQ_LIBS) $(MARIADB_LIBS) \
+	-lm
+bin_PROGRAMS += child-cell/nova-conductor child-cell/nova-scheduler
+child_cell_nova_conductor_SOURCES = child-cell/nova-conductor.c
+child_cell_nova_conductor_LDADD = $(CONDUCTOR_DAEMON_LDADD)
+child_cell_nova_scheduler_SOURCES = child-cell/nova-scheduler.c
+child_cell_nova_scheduler_LDADD = $(CONDUCTOR_DAEMON_LDADD)
+
+# nova-manage's service commands read the cell database through cell-db.
+api_cell_nova_manage_LDADD += child-cell/libchildcell.la \
+	shared/libnovashared.la $(JSONC_LIBS) -lm
+
+# Their manual pages (rules in man/automake.mk).
+man_MANS += man/nova-conductor.8 man/nova-scheduler.8
+EXTRA_DIST += man/nova-conductor.8.in man/nova-scheduler.8.in
+CLEANFILES += man/nova-conductor.8 man/nova-scheduler.8
 # --- end section: conductor ---

@@ -972,7 +972,12 @@ db_stmt_run(struct db *db, struct db_stmt *st,
     if (n_columns) {
         if (mysql_stmt_store_result(st->handle)) {
             code = db_fail_stmt(db, st->handle);
-            mysql_stmt_free_result(st->handle);
+            /* An error while the rows were streaming (a deadlock on a
+             * locking read) leaves the handle mid-result: freeing the
+             * result is not enough, and the next execute on it waits for
+             * rows that never come.  Drop the handle; the cache prepares
+             * it again on next use. */
+            db_stmt_close_handle(st);
             return code;
         }
         code = ret_rows ? db_stmt_fetch_rows(db, st, ret_rows) : 0;

@@ -305,6 +305,50 @@ tests_integration_test_identity_LDADD = api-cell/libidentity.la \
 # --- end section: identity ---
 
 # --- section: conductor ---
+# nova-conductor and nova-scheduler: pure logic (the select_destinations
+# wire form, the server action state checks) as unit tests.
+CONDUCTOR_UNIT_TESTS = \
+	tests/unit/test-conductor-select \
+	tests/unit/test-conductor-actions
+check_PROGRAMS += $(CONDUCTOR_UNIT_TESTS)
+TESTS += $(CONDUCTOR_UNIT_TESTS)
+CONDUCTOR_TEST_LDADD = child-cell/libchildcell.la $(TEST_LDADD) $(JSONC_LIBS) \
+	-lm
+tests_unit_test_conductor_select_SOURCES = tests/unit/test-conductor-select.c
+tests_unit_test_conductor_select_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_conductor_select_LDADD = $(CONDUCTOR_TEST_LDADD)
+tests_unit_test_conductor_actions_SOURCES = \
+	tests/unit/test-conductor-actions.c
+tests_unit_test_conductor_actions_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_conductor_actions_LDADD = $(CONDUCTOR_TEST_LDADD)
+
+# Against a real MariaDB and RabbitMQ, with the real daemons as child
+# processes and the compute hosts played by the test; also runs
+# nova-manage's service commands.
+check_PROGRAMS += tests/integration/test-conductor
+TESTS += tests/integration/test-conductor
+tests_integration_test_conductor_SOURCES = \
+	tests/integration/test-conductor.c $(TEST_ENV_SOURCES)
+tests_integration_test_conductor_CFLAGS = $(TEST_CFLAGS) $(TEST_ENV_CFLAGS) \
+	-DTEST_CONDUCTOR_BUILDDIR='"$(abs_top_builddir)"'
+tests_integration_test_conductor_LDADD = child-cell/libchildcell.la \
+	cells-rpc/libcellsrpc.la $(TEST_LDADD) $(JSONC_LIBS) $(RABBITMQ_LIBS) \
+	$(MARIADB_LIBS) $(PTHREAD_LIBS) -lm
+EXTRA_tests_integration_test_conductor_DEPENDENCIES = \
+	child-cell/nova-conductor child-cell/nova-scheduler \
+	child-cell/nova-compute api-cell/nova-manage
+
+# Benchmark, built but not run by make check: tests/bench/bench-leaf-boot
+# [N [M [BATCH]]] boots N instances on M fake hosts through an in-process
+# conductor and scheduler (build it without sanitizers for figures).
+noinst_PROGRAMS += tests/bench/bench-leaf-boot
+tests_bench_bench_leaf_boot_SOURCES = tests/bench/bench-leaf-boot.c \
+	$(TEST_ENV_SOURCES)
+tests_bench_bench_leaf_boot_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \
+	$(TEST_ENV_CFLAGS)
+tests_bench_bench_leaf_boot_LDADD = child-cell/libchildcell.la \
+	cells-rpc/libcellsrpc.la shared/libnovashared.la $(JSONC_LIBS) \
+	$(RABBITMQ_LIBS) $(MARIADB_LIBS) $(PTHREAD_LIBS) -lm
 # --- end section: conductor ---
 
 # --- section: object-model ---
@@ -455,3 +499,6 @@ EXTRA_DIST += \
 	tests/data/topology/good-minimal.yaml \
 	tests/data/topology/good-regions.yaml
 # --- end section: topology ---
+
+# --- section: real-guest ---
+# --- end section: real-guest ---

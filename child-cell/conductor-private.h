@@ -1,0 +1,81 @@
+/* conductor-private.h: what the modules of nova-conductor share
+ * (conductor-service.c, conductor-build.c, conductor-instance.c,
+ * conductor-host.c).  Not for other callers: they use
+ * conductor-service.h.
+ *
+ * Everything here belongs to the conductor's thread. */
+#ifndef CHILD_CELL_CONDUCTOR_PRIVATE_H
+#define CHILD_CELL_CONDUCTOR_PRIVATE_H 1
+
+#include <stdbool.h>
+#include "cells-rpc/rpc-list.h"
+#include "child-cell/conductor-service.h"
+#include "shared/compiler.h"
+
+struct db;
+struct error;
+struct instance;
+struct json_object;
+struct log_ctx;
+struct rpc_conn;
+struct rpc_msg;
+struct rpc_server;
+
+struct conductor {
+    char *host;
+    char *cell_path;                /* For log lines; may be NULL. */
+    int max_attempts;
+    long long scheduler_timeout_ms;
+    long long report_interval_ms;
+    int service_down_time_s;
+
+    struct db *db;
+    struct rpc_conn *conn;
+    struct rpc_server *server;
+
+    /* Builds waiting for nova-scheduler ('struct conductor_build',
+     * conductor-build.c). */
+    struct rpc_list builds;
+    bool closing;                   /* Being freed: callbacks only clean
+                                     * up. */
+
+    long long next_report_ms;
+    long long next_stats_ms;
+    struct conductor_stats stats;
+    struct conductor_stats logged_stats;    /* As of the last stats line. */
+};
+
+/* THE HOOK for updates up the tree.  Called once for every committed
+ * change of an instance row ('inst' as it now is), with the request's log
+ * context.  This is where nova-cells' instance_update_at_top (with the
+ * row's update_seq) will be sent towards the API cell; for now it only
+ * logs at debug level. */
+void conductor_instance_changed(struct conductor *conductor,
+                                const struct instance *inst,
+                                const struct log_ctx *log_ctx);
+
+/* Fills 'log_ctx' for a line about instance 'uuid' (may be NULL) handled
+ * for message 'msg' (may be NULL).  Borrows from both. */
+void conductor_log_ctx(const struct conductor *conductor,
+                       const struct rpc_msg *msg, const char *uuid,
+                       struct log_ctx *log_ctx);
+
+/* Casts 'method' with 'args' (a JSON object; ownership taken) to
+ * compute.<host>, on behalf of the request of 'msg' (its context is
+ * copied; may be NULL). */
+struct error *conductor_cast_compute(struct conductor *conductor,
+                                     const struct rpc_msg *msg,
+                                     const char *host, const char *method,
+                                     struct json_object *args) WARN_UNUSED;
+
+/* Gets the instance uuid 'field' of 'args' (required, canonical form). */
+struct error *conductor_get_uuid(const struct json_object *args,
+                                 const char *field, const char **ret_uuid)
+    WARN_UNUSED;
+
+/* Gets the host name 'field' of 'args' (required, 1 to 255 characters). */
+struct error *conductor_get_host(const struct json_object *args,
+                                 const char *field, const char **ret_host)
+    WARN_UNUSED;
+
+#endif /* CHILD_CELL_CONDUCTOR_PRIVATE_H */
