@@ -501,4 +501,17 @@ EXTRA_DIST += \
 # --- end section: topology ---
 
 # --- section: real-guest ---
+# A real QEMU guest (TCG) booted through the libvirt driver and through
+# nova-compute's manager, under the private libvirtd of deploy/devservers
+# (--with-libvirt).  The guest image comes from deploy/build-guest-image.
+dist_noinst_SCRIPTS += deploy/build-guest-image
+check_PROGRAMS += tests/integration/test-real-guest
+TESTS += tests/integration/test-real-guest
+tests_integration_test_real_guest_SOURCES = \
+	tests/integration/test-real-guest.c $(TEST_ENV_SOURCES)
+tests_integration_test_real_guest_CFLAGS = $(TEST_CFLAGS) $(LIBVIRT_CFLAGS) \
+	$(TEST_ENV_CFLAGS) -DTEST_REAL_GUEST_BUILDDIR='"$(abs_top_builddir)"'
+tests_integration_test_real_guest_LDADD = child-cell/libchildcell.la \
+	cells-rpc/libcellsrpc.la $(TEST_LDADD) $(LIBVIRT_LIBS) $(JSONC_LIBS) \
+	$(RABBITMQ_LIBS) $(PTHREAD_LIBS)
 # --- end section: real-guest ---

@@ -14,7 +14,7 @@
  * Cases: a boot spread over the hosts; a redelivered build request that
  * changes nothing; 200 concurrent boots with no host over its capacity,
  * then more boots than the room left; two conductors and two schedulers
- * on one cell (with NOVA_TEST_MULTI_CONDUCTOR); a reschedule after a
+ * on one cell; a reschedule after a
  * failed build; max attempts exhausted; no valid host; the server actions
  * and refused transitions; instance_update's expected task state;
  * instances_on_host and instance_list; the real nova-compute on simulated
@@ -1231,16 +1231,9 @@ test_concurrent_boots(void **state)
 /* Two conductors and two schedulers share the cell (DESIGN.md, section 7):
  * each scheduler places with its own view, so their picks collide, and
  * the claims in the database still keep every host within its capacity
- * and equal to the instances on it.
- *
- * XXX: runs only with NOVA_TEST_MULTI_CONDUCTOR set (see main()).  Two
- * conductors make InnoDB deadlocks (the locking reads of instance action
- * events), and a deadlock reported while a prepared statement's rows
- * arrive leaves that statement's handle in shared/db.c waiting for the
- * rest of the result: the retried transaction then hangs in
- * mysql_stmt_execute() until the connection times out.  Enable it by
- * default once db_stmt_run() closes the handle after a failed
- * mysql_stmt_store_result(). */
+ * and equal to the instances on it.  Two conductors also make InnoDB
+ * deadlocks (the locking reads of instance action events), so this is
+ * where the database layer's transaction retry is exercised for real. */
 static void
 run_two_conductors(void)
 {
@@ -1712,10 +1705,5 @@ main(int argc, char **argv)
 
     test_env_require(argc, argv, "mariadb,rabbitmq");
     signal(SIGPIPE, SIG_IGN);
-    if (!getenv("NOVA_TEST_MULTI_CONDUCTOR")) {
-        printf("# test_two_conductors not run: set NOVA_TEST_MULTI_CONDUCTOR "
-               "(see the XXX in tests/integration/test-conductor.c)\n");
-        cmocka_set_skip_filter("test_two_conductors");
-    }
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

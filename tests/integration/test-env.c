@@ -121,42 +121,91 @@ test_env_find_script(void)
     return NULL;
 }
 
-/* Parses 'services' into '*mariadb' and '*rabbitmq'; exits on a mistake. */
+/* The services deploy/devservers knows, in the order of its --only list. */
+enum test_env_service {
+    TEST_ENV_MARIADB,
+    TEST_ENV_RABBITMQ,
+    TEST_ENV_LIBVIRT,
+    TEST_ENV_N_SERVICES
+};
+
+static const char *const test_env_service_names[TEST_ENV_N_SERVICES] = {
+    [TEST_ENV_MARIADB] = "mariadb",
+    [TEST_ENV_RABBITMQ] = "rabbitmq",
+    [TEST_ENV_LIBVIRT] = "libvirt",
+};
+
+/* Parses 'services' into 'wanted' (indexed by enum test_env_service);
+ * exits on a mistake. */
 static void
-test_env_parse_services(const char *services, bool *mariadb, bool *rabbitmq)
+test_env_parse_services(const char *services,
+                        bool wanted[TEST_ENV_N_SERVICES])
 {
     AUTOFREE char *copy = xstrdup(services ? services : "");
     char *save = NULL;
+    bool any = false;
 
-    *mariadb = *rabbitmq = false;
+    memset(wanted, 0, TEST_ENV_N_SERVICES * sizeof *wanted);
     for (char *s = strtok_r(copy, ",", &save); s;
          s = strtok_r(NULL, ",", &save)) {
-        if (!strcmp(s, "mariadb")) {
-            *mariadb = true;
-        } else if (!strcmp(s, "rabbitmq")) {
-            *rabbitmq = true;
-        } else {
-            test_env_fatal("unknown service '%s' (expected 'mariadb' or "
-                           "'rabbitmq')", s);
+        size_t i;
+
+        for (i = 0; i < TEST_ENV_N_SERVICES; i++) {
+            if (!strcmp(s, test_env_service_names[i])) {
+                break;
+            }
         }
+        if (i == TEST_ENV_N_SERVICES) {
+            test_env_fatal("unknown service '%s' (expected 'mariadb', "
+                           "'rabbitmq' or 'libvirt')", s);
+        }
+        wanted[i] = any = true;
     }
-    if (!*mariadb && !*rabbitmq) {
+    if (!any) {
         test_env_fatal("no service named in '%s'", services ? services : "");
     }
+}
+
+/* Returns the argument of devservers' --only for 'wanted' ("rabbitmq,
+ * libvirt"), or NULL for mariadb and rabbitmq, which devservers starts by
+ * default.  The caller frees the result. */
+static char *
+test_env_only_arg(const bool wanted[TEST_ENV_N_SERVICES])
+{
+    char *list = NULL;
+
+    if (wanted[TEST_ENV_MARIADB] && wanted[TEST_ENV_RABBITMQ]
+        && !wanted[TEST_ENV_LIBVIRT]) {
+        return NULL;
+    }
+    for (size_t i = 0; i < TEST_ENV_N_SERVICES; i++) {
+        if (wanted[i]) {
+            char *longer = xasprintf("%s%s%s", list ? list : "",
+                                     list ? "," : "",
+                                     test_env_service_names[i]);
+
+            free(list);
+            list = longer;
+        }
+    }
+    return list;
 }
 
 void
 test_env_require(int argc, char **argv, const char *services)
 {
-    bool mariadb, rabbitmq;
+    bool wanted[TEST_ENV_N_SERVICES];
 
-    test_env_parse_services(services, &mariadb, &rabbitmq);
+    test_env_parse_services(services, wanted);
     if (getenv("NOVA_TEST_STATE_DIR")) {
-        if (mariadb) {
+        if (wanted[TEST_ENV_MARIADB]) {
             (void) test_env_get_port("NOVA_TEST_MYSQL_PORT");
         }
-        if (rabbitmq) {
+        if (wanted[TEST_ENV_RABBITMQ]) {
             (void) test_env_get_port("NOVA_TEST_RABBIT_PORT");
+        }
+        if (wanted[TEST_ENV_LIBVIRT]) {
+            (void) test_env_get("NOVA_TEST_LIBVIRT_URI");
         }
         return;
     }
@@ -176,15 +225,16 @@ test_env_require(int argc, char **argv, const char *services)
     }
 
     AUTOFREE char *cells = xstrdup(TEST_ENV_CELLS);
+    AUTOFREE char *only = test_env_only_arg(wanted);
     size_t max_args = (size_t) argc + 32;
     AUTOFREE char **args = xcalloc(max_args, sizeof *args);
     size_t n = 0;
     char *save = NULL;
 
     args[n++] = script;
-    if (mariadb != rabbitmq) {
+    if (only) {
         args[n++] = "--only";
-        args[n++] = mariadb ? "mariadb" : "rabbitmq";
+        args[n++] = only;
     }
     for (char *c = strtok_r(cells, " ", &save); c && n + 2 < max_args;
          c = strtok_r(NULL, " ", &save)) {
@@ -263,9 +313,13 @@ test_env_devservers(const char *command, const char *arg)
 static bool
 test_env_service_ok(const char *service)
 {
-    if (!service || !strcmp(service, "mariadb")
-        || !strcmp(service, "rabbitmq")) {
+    if (!service) {
         return true;
+    }
+    for (size_t i = 0; i < TEST_ENV_N_SERVICES; i++) {
+        if (!strcmp(service, test_env_service_names[i])) {
+            return true;
+        }
     }
     fprintf(stderr, "test-env: unknown service '%s'\n", service);
     return false;

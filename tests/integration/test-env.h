@@ -1,9 +1,10 @@
 /* test-env.h: the servers an integration test runs against.
  *
- * Integration tests talk to a real MariaDB and a real RabbitMQ started by
- * deploy/devservers.  'tests/run-tests' starts one set for the whole suite
- * and exports its environment (NOVA_TEST_STATE_DIR, NOVA_TEST_MYSQL_PORT,
- * NOVA_TEST_RABBIT_ADMIN_URL, ...; see deploy/devservers).  A test run on
+ * Integration tests talk to a real MariaDB, a real RabbitMQ and, for real
+ * guests, a real libvirtd, started by deploy/devservers.  'tests/run-tests'
+ * starts one set for the whole suite and exports its environment
+ * (NOVA_TEST_STATE_DIR, NOVA_TEST_MYSQL_PORT, NOVA_TEST_RABBIT_ADMIN_URL,
+ * NOVA_TEST_LIBVIRT_URI, ...; see deploy/devservers).  A test run on
  * its own, without that environment, re-executes itself under
  * "deploy/devservers run", which starts private servers in a temporary
  * directory and removes them when the test exits.
@@ -36,13 +37,14 @@
 /* The cells a self-started test gets, as tests/run-tests starts them. */
 #define TEST_ENV_CELLS "api region1 region2 leaf1 leaf2 leaf3 rpctest"
 
-/* Makes sure the servers named in 'services' ("mariadb", "rabbitmq" or
- * "mariadb,rabbitmq") are available.  Returns if NOVA_TEST_STATE_DIR is
+/* Makes sure the servers named in 'services' (a comma-separated list of
+ * "mariadb", "rabbitmq" and "libvirt", e.g. "mariadb,rabbitmq" or
+ * "rabbitmq,libvirt") are available.  Returns if NOVA_TEST_STATE_DIR is
  * set (and exits with status 1 if it lacks a requested service).
- * Otherwise executes "deploy/devservers [--only SERVICE] --cell ... run --
- * <this program> argv[1...]" and never returns.  The script is found
- * through the 'top_srcdir' environment variable that make check sets, then
- * through the source directory known at build time. */
+ * Otherwise executes "deploy/devservers [--only SERVICE,...] --cell ...
+ * run -- <this program> argv[1...]" and never returns.  The script is
+ * found through the 'top_srcdir' environment variable that make check
+ * sets, then through the source directory known at build time. */
 void test_env_require(int argc, char **argv, const char *services);
 
 /* Returns the value of environment variable 'name'.  When it is unset or
@@ -54,11 +56,12 @@ const char *test_env_get(const char *name);
  * when it is unset or not a number in 1..65535. */
 int test_env_get_port(const char *name);
 
-/* Restarts, stops or starts 'service' ("mariadb" or "rabbitmq"; NULL for
- * all of them) of the current state directory by running deploy/devservers
- * (no shell involved) and waiting for it.  A start or restart returns once
- * the server accepts logins again, on the same port with the same data.
- * Returns 0 on success, -1 on failure (the script says why on stderr). */
+/* Restarts, stops or starts 'service' ("mariadb", "rabbitmq" or
+ * "libvirt"; NULL for all of them) of the current state directory by
+ * running deploy/devservers (no shell involved) and waiting for it.  A
+ * start or restart returns once the server accepts logins again, on the
+ * same port (socket) with the same data.  Returns 0 on success, -1 on
+ * failure (the script says why on stderr). */
 int test_env_restart(const char *service);
 int test_env_stop(const char *service);
 int test_env_start(const char *service);
