@@ -5,7 +5,7 @@
 noinst_LTLIBRARIES += child-cell/libchildcell.la
 child_cell_libchildcell_la_CFLAGS = $(AM_CFLAGS) $(LIBVIRT_CFLAGS) $(JSONC_CFLAGS)
 child_cell_libchildcell_la_LIBADD = shared/libnovashared.la $(LIBVIRT_LIBS) $(JSONC_LIBS) -lm
-child_cell_libchildcell_la_SOURCES =
+child_cell_libchildcell_la_SOURCES = child-cell/rpcapi.h
 
 # --- section: scheduler ---
 # nova-scheduler's placement logic (filters, weighers, claims), pure C with
