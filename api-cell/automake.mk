@@ -83,3 +83,24 @@ DB_MIGRATIONS_API += shared/db/migrations/api/0003_cell_hosts.sql
 # nova-manage's cell commands.
 api_cell_nova_manage_LDADD += $(CELL_REGISTRY_LDADD)
 # --- end section: topology ---
+
+# --- section: compute-api ---
+# The compute API (/v2.1 servers, flavors, keypairs, quotas, services,
+# hypervisors, ...), as a convenience library for nova-api and the tests:
+# link $(COMPUTE_API_LDADD).  Each module adds its sources to
+# api_cell_libcomputeapi_la_SOURCES in a section below this one.
+noinst_LTLIBRARIES += api-cell/libcomputeapi.la
+api_cell_libcomputeapi_la_SOURCES = \
+	api-cell/compute-api.h api-cell/compute-api.c
+api_cell_libcomputeapi_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \
+	$(MARIADB_CFLAGS) $(MHD_CFLAGS)
+COMPUTE_API_LDADD = api-cell/libcomputeapi.la api-cell/libidentity.la \
+	$(API_HTTP_LDADD) cells-rpc/libcellsrpc.la shared/libnovashared.la \
+	 $(JSONC_LIBS) $(MARIADB_LIBS) \
+	$(RABBITMQ_LIBS) $(PTHREAD_LIBS)
+
+# The top view, flavors, keypairs and quotas of the API database.
+DB_MIGRATIONS_API += shared/db/migrations/api/0004_compute.sql
+
+api_cell_nova_api_LDADD += $(COMPUTE_API_LDADD)
+# --- end section: compute-api ---

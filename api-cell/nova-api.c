@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "api-cell/api-versions-doc.h"
+#include "api-cell/compute-api.h"
 #include "api-cell/http-server.h"
 #include "api-cell/identity-api.h"
 #include "api-cell/identity-service.h"
@@ -63,7 +64,9 @@ struct api_config {
     char *public_endpoint;
     char *auth_uri;
     char *api_database_connection;
+    char *cells_transport_url;
     struct identity_config identity;
+    struct compute_api_config compute;
 };
 
 #define API_STR_(x) #x
@@ -113,6 +116,22 @@ static const struct config_key api_keys[] = {
       NULL, "URL of the API database "
       "(mysql://USER:PASSWORD@HOST:PORT/nova_api); without it there is "
       "no identity service" },
+    { "cells.transport_url", CONFIG_TYPE_STRING,
+      offsetof(struct api_config, cells_transport_url), NULL, 0, 0, NULL,
+      "Transport URL of the API cell's own vhost, where its nova-cells "
+      "listens (rabbit://USER:PASSWORD@HOST:PORT/VHOST); without it "
+      "boots and actions answer 503" },
+    { "api.max_limit", CONFIG_TYPE_INT,
+      offsetof(struct api_config, compute.max_limit),
+      API_STR(COMPUTE_API_DEFAULT_MAX_LIMIT), 1, 100000, NULL,
+      "Most items one list returns, whatever 'limit' asks" },
+#define API_QUOTA_KEY(field, name, value)                               \
+    { "quota." name, CONFIG_TYPE_INT,                                   \
+      offsetof(struct api_config, compute.field), API_STR(value), -1,   \
+      2147483647, NULL,                                                 \
+      "Default limit of '" name "' for every project (-1: unlimited)" },
+    COMPUTE_API_DEFAULT_QUOTAS(API_QUOTA_KEY)
+#undef API_QUOTA_KEY
     IDENTITY_CONFIG_KEYS(struct api_config, identity),
 };
 
@@ -177,6 +196,7 @@ api_run(const struct api_config *config)
             return API_EXIT_USAGE;
         }
         identity_api_register(router, identity);
+        /* Compute API modules register here. */
     } else {
         LOG_WARN("api_database.connection is not set: no identity "
                  "service, every authenticated request is refused");
@@ -244,6 +264,7 @@ main(int argc, char *argv[])
     int status;
 
     memset(&config, 0, sizeof config);
+    compute_api_config_init(&config.compute);
     error = daemon_start(&api_info, argc, argv, &config, &optind_,
                          &exit_now);
     if (error) {
