@@ -30,11 +30,12 @@ static const char *const db_schema_names[] = {
 
 /* Tables that each schema's first migration creates, to recognise a
  * database of the other schema (0001 files never change, so neither do
- * these). */
+ * these).  Only tables the other schema never has: the API schema has an
+ * 'instances' table of its own (the top view, 0004). */
 static const char *const db_schema_markers[][3] = {
     [DB_SCHEMA_API] = { "cell_mappings", "instance_mappings",
                         "host_mappings" },
-    [DB_SCHEMA_CELL] = { "instances", "services", "compute_nodes" },
+    [DB_SCHEMA_CELL] = { "services", "compute_nodes", "instance_faults" },
 };
 
 static const char db_migrate_create_version_table[] =

@@ -239,9 +239,9 @@ test_migrate_refuses_wrong_databases(void **state)
         { 0, NULL, DB_SCHEMA_CELL, ERROR_INVALID,
           "Database 'test_db_api' holds the 'api' schema, not the 'cell' "
           "schema" },
-        { 1, "CREATE TABLE instances (id INT)", DB_SCHEMA_API, ERROR_INVALID,
-          "holds tables of the 'cell' schema (such as 'instances')" },
-        { 1, "DROP TABLE instances", DB_SCHEMA_API, ERROR_INVALID, NULL },
+        { 1, "CREATE TABLE services (id INT)", DB_SCHEMA_API, ERROR_INVALID,
+          "holds tables of the 'cell' schema (such as 'services')" },
+        { 1, "DROP TABLE services", DB_SCHEMA_API, ERROR_INVALID, NULL },
         { 1, "CREATE TABLE foo (id INT)", DB_SCHEMA_API, ERROR_INVALID,
           "is not empty (it has table 'foo') but has no schema_version" },
         { 2, NULL, DB_SCHEMA_API, ERROR_INVALID, "names no database" },
