@@ -104,3 +104,24 @@ DB_MIGRATIONS_API += shared/db/migrations/api/0004_compute.sql
 
 api_cell_nova_api_LDADD += $(COMPUTE_API_LDADD)
 # --- end section: compute-api ---
+
+# --- section: services-hypervisors ---
+# --- end section: services-hypervisors ---
+
+# --- section: images ---
+# --- end section: images ---
+
+# --- section: top-view ---
+# The per-thread connections to the API database, the client of the API
+# cell's nova-cells, and the top view of instances.
+api_cell_libcomputeapi_la_SOURCES += \
+	api-cell/api-db.h api-cell/api-db.c \
+	api-cell/cells-client.h api-cell/cells-client.c \
+	api-cell/top-view.h api-cell/top-view.c
+# --- end section: top-view ---
+
+# --- section: flavors-keypairs-quotas ---
+# --- end section: flavors-keypairs-quotas ---
+
+# --- section: servers-api ---
+# --- end section: servers-api ---

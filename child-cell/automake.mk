@@ -103,3 +103,37 @@ man_MANS += man/nova-conductor.8 man/nova-scheduler.8
 EXTRA_DIST += man/nova-conductor.8.in man/nova-scheduler.8.in
 CLEANFILES += man/nova-conductor.8 man/nova-scheduler.8
 # --- end section: conductor ---
+
+# --- section: cells-queries ---
+# The leaf's answers to nova-cells' service, compute node and instance
+# action queries (child-cell/cells-queries.h).
+child_cell_libchildcell_la_SOURCES += \
+	child-cell/cells-queries.h child-cell/cells-queries.c
+# --- end section: cells-queries ---
+
+# --- section: nova-cells ---
+# nova-cells, the daemon of every cell of the tree: the cell message node,
+# builds down, instance updates up to the top view, capacity reports and
+# the queries through the tree.  The API cell's top view comes from the
+# compute API library.
+bin_PROGRAMS += child-cell/nova-cells
+child_cell_nova_cells_SOURCES = \
+	cells-rpc/cells-rpcapi.h \
+	child-cell/nova-cells.c \
+	child-cell/cells-private.h \
+	child-cell/cells-service.h child-cell/cells-service.c \
+	child-cell/cells-build.h child-cell/cells-build.c \
+	child-cell/cells-state.h child-cell/cells-state.c \
+	child-cell/cells-capacity-report.h child-cell/cells-capacity-report.c \
+	child-cell/cells-calls.h child-cell/cells-calls.c
+child_cell_nova_cells_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \
+	$(MARIADB_CFLAGS) $(RABBITMQ_CFLAGS)
+child_cell_nova_cells_LDADD = $(COMPUTE_API_LDADD) child-cell/libchildcell.la \
+	cells-rpc/libcellsrpc.la shared/libnovashared.la $(JSONC_LIBS) \
+	$(YAML_LIBS) $(RABBITMQ_LIBS) $(MARIADB_LIBS) $(PTHREAD_LIBS) -lm
+# Its manual page (rules in man/automake.mk).
+man_MANS += man/nova-cells.8
+EXTRA_DIST += man/nova-cells.8.in
+CLEANFILES += man/nova-cells.8
+# --- end section: nova-cells ---
+

@@ -47,9 +47,12 @@ struct conductor {
 
 /* THE HOOK for updates up the tree.  Called once for every committed
  * change of an instance row ('inst' as it now is), with the request's log
- * context.  This is where nova-cells' instance_update_at_top (with the
- * row's update_seq) will be sent towards the API cell; for now it only
- * logs at debug level. */
+ * context.  Casts instance_update_at_top {"instance", "fault"} (the
+ * latest fault when vm_state is error), or instance_destroy_at_top
+ * {"instance_uuid", "update_seq"} when the row became deleted, to this
+ * cell's nova-cells (CELLS_LOCAL_TOPIC, cells-rpcapi.h), which sends it
+ * up to the top view of the API cell.  A failure to queue the cast is
+ * logged, not returned: the change itself is committed. */
 void conductor_instance_changed(struct conductor *conductor,
                                 const struct instance *inst,
                                 const struct log_ctx *log_ctx);

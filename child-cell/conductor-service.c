@@ -12,6 +12,8 @@
 #include "cells-rpc/rpc-msg.h"
 #include "cells-rpc/rpc-server.h"
 #include "cells-rpc/rpc.h"
+#include "cells-rpc/cells-rpcapi.h"
+#include "child-cell/cell-db-fault.h"
 #include "child-cell/cell-db-service.h"
 #include "child-cell/conductor-build.h"
 #include "child-cell/conductor-host.h"
@@ -84,15 +86,52 @@ conductor_instance_changed(struct conductor *cond,
                            const struct instance *inst,
                            const struct log_ctx *log_ctx)
 {
-    /* XXX: send instance_update_at_top {instance, update_seq} to
-     * nova-cells here, once it serves it.  Until then the change is only
-     * logged. */
-    (void) cond;
-    LOG_DBG_CTX(log_ctx, "instance_update_at_top: vm_state %s, task_state "
-                "%s, host %s, update_seq %" PRId64,
+    CLEANUP(rpc_msg_freep) struct rpc_msg *cast = NULL;
+    const struct rpc_target target = { CELLS_LOCAL_TOPIC, NULL };
+    struct json_object *args = json_object_new_object();
+    struct error *error;
+
+    LOG_DBG_CTX(log_ctx, "instance changed: vm_state %s, task_state %s, "
+                "host %s, update_seq %" PRId64,
                 instance_vm_state_to_string(inst->vm_state),
                 instance_task_state_to_string(inst->task_state),
                 inst->host ? inst->host : "-", inst->update_seq);
+    if (inst->vm_state == INSTANCE_VM_DELETED) {
+        json_object_object_add(args, "instance_uuid",
+                               json_object_new_string(inst->uuid));
+        json_object_object_add(args, "update_seq",
+                               json_object_new_int64(inst->update_seq));
+        cast = rpc_msg_new(CELLS_INSTANCE_DESTROY_AT_TOP, args);
+    } else {
+        struct json_object *fault = NULL;
+
+        if (inst->vm_state == INSTANCE_VM_ERROR) {
+            CLEANUP(cell_db_fault_freep) struct cell_db_fault *row = NULL;
+
+            error = cell_db_fault_get_latest(cond->db, inst->uuid, &row);
+            if (error) {
+                LOG_WARN_CTX(log_ctx, "cannot read the instance's fault, "
+                             "sending the update without it: %s",
+                             error_message(error));
+                error_free(error);
+            } else if (row) {
+                fault = cell_db_fault_to_json(row);
+            }
+        }
+        json_object_object_add(args, "instance", instance_to_json(inst));
+        json_object_object_add(args, "fault", fault);
+        cast = rpc_msg_new(CELLS_INSTANCE_UPDATE_AT_TOP, args);
+    }
+    if (log_ctx && log_ctx->request_id) {
+        rpc_ctx_set_request_id(&cast->ctx, log_ctx->request_id);
+    }
+    error = rpc_cast(cond->conn, &target, cast);
+    if (error) {
+        /* The next change of the instance carries its state up. */
+        LOG_WARN_CTX(log_ctx, "cannot send %s to nova-cells: %s",
+                     cast->method, error_message(error));
+        error_free(error);
+    }
 }
 
 /* ---- Helpers of the modules -------------------------------------------- */

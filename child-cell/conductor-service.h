@@ -33,8 +33,10 @@
  * memory.
  *
  * Updates up the tree.  Every change of an instance goes through one
- * function, conductor_instance_changed() (conductor-private.h), where
- * nova-cells' instance_update_at_top will hook in.
+ * function, conductor_instance_changed() (conductor-private.h), which
+ * casts instance_update_at_top (or instance_destroy_at_top) to this
+ * cell's nova-cells (cells-rpc/cells-rpcapi.h), carrying the row's
+ * update_seq up to the API cell's top view.
  *
  * Threads: a conductor belongs to the thread that created it, which drives
  * it with conductor_run() and conductor_wait() in a poll loop

@@ -2,3 +2,6 @@
 
 # Private MariaDB and RabbitMQ servers for development and tests.
 dist_noinst_SCRIPTS += deploy/devservers
+
+# --- section: quickstart ---
+# --- end section: quickstart ---

@@ -515,3 +515,59 @@ tests_integration_test_real_guest_LDADD = child-cell/libchildcell.la \
 	cells-rpc/libcellsrpc.la $(TEST_LDADD) $(LIBVIRT_LIBS) $(JSONC_LIBS) \
 	$(RABBITMQ_LIBS) $(PTHREAD_LIBS)
 # --- end section: real-guest ---
+
+# --- section: services-hypervisors ---
+# --- end section: services-hypervisors ---
+
+# --- section: nova-cells ---
+# nova-cells in a tree of five cells (two and three levels) against a real
+# MariaDB and RabbitMQ, with every cell's daemons as child processes and
+# simulated compute hosts: builds down, state up, actions, capacity
+# reports, no valid host, service_list.
+check_PROGRAMS += tests/integration/test-nova-cells
+TESTS += tests/integration/test-nova-cells
+tests_integration_test_nova_cells_SOURCES = \
+	tests/integration/test-nova-cells.c $(TEST_ENV_SOURCES)
+tests_integration_test_nova_cells_CFLAGS = $(TEST_CFLAGS) $(TEST_ENV_CFLAGS) \
+	-DTEST_NOVA_CELLS_BUILDDIR='"$(abs_top_builddir)"'
+tests_integration_test_nova_cells_LDADD = $(COMPUTE_API_LDADD) \
+	cells-rpc/libcellsrpc.la $(TEST_LDADD) $(JSONC_LIBS) $(RABBITMQ_LIBS) \
+	$(MARIADB_LIBS) $(PTHREAD_LIBS) -lm
+EXTRA_tests_integration_test_nova_cells_DEPENDENCIES = \
+	child-cell/nova-cells child-cell/nova-conductor \
+	child-cell/nova-scheduler child-cell/nova-compute
+# --- end section: nova-cells ---
+
+# --- section: top-view ---
+# The top view of instances (against a real MariaDB) and the client of
+# the API cell's nova-cells (against a real RabbitMQ, with the broker
+# stopped and started again).
+check_PROGRAMS += tests/integration/test-top-view
+TESTS += tests/integration/test-top-view
+tests_integration_test_top_view_SOURCES = \
+	tests/integration/test-top-view.c $(TEST_ENV_SOURCES)
+tests_integration_test_top_view_CFLAGS = $(TEST_CFLAGS) $(TEST_ENV_CFLAGS)
+tests_integration_test_top_view_LDADD = $(COMPUTE_API_LDADD) $(CMOCKA_LIBS)
+check_PROGRAMS += tests/integration/test-cells-client
+TESTS += tests/integration/test-cells-client
+tests_integration_test_cells_client_SOURCES = \
+	tests/integration/test-cells-client.c $(TEST_ENV_SOURCES)
+tests_integration_test_cells_client_CFLAGS = $(TEST_CFLAGS) \
+	$(RABBITMQ_CFLAGS) $(TEST_ENV_CFLAGS)
+tests_integration_test_cells_client_LDADD = $(COMPUTE_API_LDADD) \
+	$(CMOCKA_LIBS)
+# --- end section: top-view ---
+
+# --- section: servers-api ---
+# --- end section: servers-api ---
+
+# --- section: images ---
+# --- end section: images ---
+
+# --- section: flavors-keypairs-quotas ---
+# --- end section: flavors-keypairs-quotas ---
+
+# --- section: cloud-e2e ---
+# --- end section: cloud-e2e ---
+
+

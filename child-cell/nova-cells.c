@@ -1,0 +1,195 @@
+/* nova-cells.c: the cells daemon, run in every cell of the tree.
+ *
+ *     nova-cells [--config FILE] [--set KEY=VALUE]...
+ *
+ * Parses the command line and the configuration, then runs one cells
+ * service (child-cell/cells-service.h) in a single-thread poll loop until
+ * SIGTERM or SIGINT. */
+#include <config.h>
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "child-cell/cells-service.h"
+#include "shared/cleanup.h"
+#include "shared/compiler.h"
+#include "shared/config.h"
+#include "shared/daemon.h"
+#include "shared/db.h"
+#include "shared/error.h"
+#include "shared/log.h"
+#include "shared/poll-loop.h"
+
+LOG_MODULE("cells.main");
+
+#define CELLS_NAME "nova-cells"
+#define CELLS_EXIT_OK 0
+#define CELLS_EXIT_FAILURE 1
+#define CELLS_EXIT_USAGE 2
+
+struct cells_daemon_config {
+    struct daemon_common common;
+    char *topology;
+    char *cell;
+    char *node_id;
+    char *topic;
+    long long capacity_interval_s;
+    long long mute_child_interval_s;
+    int scheduler;
+    long long scheduler_retries;
+    char *api_database;
+    long long service_down_time_s;
+};
+
+static const char *const cells_scheduler_names[] = {
+    "filter_weight", "random", NULL,
+};
+
+static const struct config_key cells_keys[] = {
+    DAEMON_COMMON_KEYS(struct cells_daemon_config, common),
+    { "cells.topology", CONFIG_TYPE_STRING,
+      offsetof(struct cells_daemon_config, topology), NULL, 0, 0, NULL,
+      "Path of cells.yaml: the tree, every cell's transport URL and the "
+      "leaves' databases (required)" },
+    { "cells.cell", CONFIG_TYPE_STRING,
+      offsetof(struct cells_daemon_config, cell), NULL, 0, 0, NULL,
+      "This cell's name as in cells.yaml (required)" },
+    { "cells.node_id", CONFIG_TYPE_STRING,
+      offsetof(struct cells_daemon_config, node_id), NULL, 0, 0, NULL,
+      "This process among its cell's nova-cells processes, unique and "
+      "stable; the host name when unset" },
+    { "cells.topic", CONFIG_TYPE_STRING,
+      offsetof(struct cells_daemon_config, topic), NULL, 0, 0, NULL,
+      "Topic of the queues between cells, the same in every cell of the "
+      "tree; \"cells\" when unset" },
+    { "cells.capacity_interval", CONFIG_TYPE_INT,
+      offsetof(struct cells_daemon_config, capacity_interval_s), "10", 1,
+      3600, NULL, "Seconds between two capacity reports to the parent" },
+    { "cells.mute_child_interval", CONFIG_TYPE_INT,
+      offsetof(struct cells_daemon_config, mute_child_interval_s), "60", 1,
+      86400, NULL, "Seconds without a report after which a child cell is "
+      "mute and scheduled last" },
+    { "cells.scheduler", CONFIG_TYPE_ENUM,
+      offsetof(struct cells_daemon_config, scheduler), "filter_weight", 0,
+      0, cells_scheduler_names, "How child cells are ordered for a build: "
+      "filters and weighers, or filters and a random order" },
+    { "cells.scheduler_retries", CONFIG_TYPE_INT,
+      offsetof(struct cells_daemon_config, scheduler_retries), "3", 1,
+      CELLS_MAX_SCHEDULER_RETRIES, NULL,
+      "Most child cells one cell tries for a build" },
+    { "api_database.connection", CONFIG_TYPE_STRING,
+      offsetof(struct cells_daemon_config, api_database), NULL, 0, 0, NULL,
+      "URL of the API database, for the top view (the API cell only)" },
+    { "compute.service_down_time", CONFIG_TYPE_INT,
+      offsetof(struct cells_daemon_config, service_down_time_s), "60", 1,
+      86400, NULL, "Seconds without a heartbeat after which a service is "
+      "down" },
+};
+
+static const struct config_schema cells_schema = {
+    "nova.yaml", cells_keys, ARRAY_SIZE(cells_keys),
+};
+
+static const struct daemon_option cells_options[] = {
+    { "cell", "cells.cell", "This cell's name in cells.yaml" },
+};
+
+/* Runs the service until an exit is asked for. */
+static int
+cells_main_loop(const struct cells_daemon_config *config)
+{
+    CLEANUP(cells_service_freep) struct cells_service *svc = NULL;
+    const struct cells_service_config sc = {
+        .topology_file = config->topology,
+        .cell = config->cell,
+        .node_id = config->node_id,
+        .topic = config->topic,
+        .capacity_interval_s = (int) config->capacity_interval_s,
+        .mute_child_interval_s = (int) config->mute_child_interval_s,
+        .scheduler = cells_scheduler_names[config->scheduler],
+        .scheduler_retries = (int) config->scheduler_retries,
+        .api_database = config->api_database,
+        .service_down_time_s = (int) config->service_down_time_s,
+    };
+    struct error *error;
+
+    if (!sc.topology_file || !sc.cell) {
+        fprintf(stderr, CELLS_NAME ": set 'cells.topology' and 'cells.cell' "
+                "in the configuration file or with --set\n");
+        return CELLS_EXIT_USAGE;
+    }
+    if (daemon_signals_init()) {
+        fprintf(stderr, CELLS_NAME ": cannot install signal handlers\n");
+        return CELLS_EXIT_FAILURE;
+    }
+    error = cells_service_new(&sc, &svc);
+    if (error) {
+        int status = (error_kind(error) == ERROR_INVALID ? CELLS_EXIT_USAGE
+                                                         : CELLS_EXIT_FAILURE);
+
+        fprintf(stderr, CELLS_NAME ": %s\n", error_message(error));
+        if (config->common.log_file) {
+            LOG_ERR("cannot start: %s", error_message(error));
+        }
+        error_free(error);
+        return status;
+    }
+    for (;;) {
+        cells_service_run(svc);
+        if (daemon_signals_run()) {
+            break;
+        }
+        cells_service_wait(svc);
+        poll_fd_wait(daemon_signal_fd(), POLLIN);
+        poll_block();
+    }
+    poll_loop_reset();
+    LOG_INFO("stopping");
+    return CELLS_EXIT_OK;
+}
+
+int
+main(int argc, char *argv[])
+{
+    struct cells_daemon_config config;
+    const struct daemon_info info = {
+        .name = CELLS_NAME,
+        .usage = NULL,
+        .summary = "Run one cell of the tree: schedule builds down to the "
+                   "leaves and send instance updates up to the API cell.",
+        .schema = &cells_schema,
+        .common_offset = offsetof(struct cells_daemon_config, common),
+        .options = cells_options,
+        .n_options = ARRAY_SIZE(cells_options),
+    };
+    struct error *error;
+    bool exit_now;
+    int first;
+    int status;
+
+    db_library_init();
+    error = daemon_start(&info, argc, argv, &config, &first, &exit_now);
+    if (error) {
+        status = (error_kind(error) == ERROR_INVALID ? CELLS_EXIT_USAGE
+                                                     : CELLS_EXIT_FAILURE);
+        fprintf(stderr, CELLS_NAME ": %s\n", error_message(error));
+        error_free(error);
+        db_library_end();
+        return status;
+    }
+    if (exit_now) {
+        status = CELLS_EXIT_OK;
+    } else if (first < argc) {
+        fprintf(stderr, CELLS_NAME ": takes no arguments, but '%s' was "
+                "given; see '" CELLS_NAME " --help'\n", argv[first]);
+        status = CELLS_EXIT_USAGE;
+    } else {
+        status = cells_main_loop(&config);
+    }
+    config_destroy(&cells_schema, &config);
+    daemon_signals_reset();
+    db_library_end();
+    return status;
+}
