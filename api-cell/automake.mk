@@ -106,9 +106,26 @@ api_cell_nova_api_LDADD += $(COMPUTE_API_LDADD)
 # --- end section: compute-api ---
 
 # --- section: services-hypervisors ---
+# os-services and os-hypervisors: tree-wide ids and deferred nova-cells
+# calls (services-common), and the two APIs.
+api_cell_libcomputeapi_la_SOURCES += \
+	api-cell/services-common.h api-cell/services-common.c \
+	api-cell/services-api.h api-cell/services-api.c \
+	api-cell/hypervisors-api.h api-cell/hypervisors-api.c
 # --- end section: services-hypervisors ---
 
 # --- section: images ---
+# The image service (a Glance v2 subset under /image): records in the API
+# database, files in a local store, uploads streamed to disk.
+api_cell_libcomputeapi_la_SOURCES += \
+	api-cell/image-db.h api-cell/image-db.c \
+	api-cell/image-store.h api-cell/image-store.c \
+	api-cell/images-api.h api-cell/images-api.c
+api_cell_libcomputeapi_la_CFLAGS += $(OPENSSL_CFLAGS)
+api_cell_nova_api_LDADD += $(OPENSSL_LIBS)
+
+# The images, image_properties, image_tags and image_members tables.
+DB_MIGRATIONS_API += shared/db/migrations/api/0005_images.sql
 # --- end section: images ---
 
 # --- section: top-view ---
@@ -121,7 +138,32 @@ api_cell_libcomputeapi_la_SOURCES += \
 # --- end section: top-view ---
 
 # --- section: flavors-keypairs-quotas ---
+# Flavors (with extra specs and access lists), keypairs, quota sets,
+# limits and availability zones of the compute API.  Keypairs use OpenSSL
+# (fingerprints, generated keys).
+api_cell_libcomputeapi_la_SOURCES += \
+	api-cell/flavor-db.h api-cell/flavor-db.c \
+	api-cell/flavors-api.h api-cell/flavors-api.c \
+	api-cell/keypair-db.h api-cell/keypair-db.c \
+	api-cell/keypairs-api.h api-cell/keypairs-api.c \
+	api-cell/quota.h api-cell/quota.c \
+	api-cell/quotas-api.h api-cell/quotas-api.c \
+	api-cell/limits-api.h api-cell/limits-api.c \
+	api-cell/availability-zones-api.h api-cell/availability-zones-api.c
+api_cell_libcomputeapi_la_CFLAGS += $(OPENSSL_CFLAGS)
+api_cell_nova_api_LDADD += $(OPENSSL_LIBS)
 # --- end section: flavors-keypairs-quotas ---
 
 # --- section: servers-api ---
+# The servers resource of the compute API: boot, list, show, rename,
+# delete, server actions and os-instance-actions, answered from the top
+# view and sent down the tree through nova-cells.  hostId uses OpenSSL.
+api_cell_libcomputeapi_la_SOURCES += \
+	api-cell/servers-validate.h api-cell/servers-validate.c \
+	api-cell/servers-view.h api-cell/servers-view.c \
+	api-cell/servers-api.h api-cell/servers-api.c \
+	api-cell/servers-actions.h api-cell/servers-actions.c \
+	api-cell/servers-instance-actions.h \
+	api-cell/servers-instance-actions.c
+api_cell_libcomputeapi_la_CFLAGS += $(OPENSSL_CFLAGS)
 # --- end section: servers-api ---

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <json-c/json.h>
 
 #include "shared/error.h"
@@ -46,6 +47,7 @@ struct http_request {
     char *body_text;            /* NUL-terminated copy, or NULL */
     size_t body_size;
     struct json_object *body;   /* parsed, or NULL */
+    void *body_sink;            /* not owned */
     char *request_id;
     struct log_ctx log_ctx;     /* points at 'request_id' */
     struct http_auth auth;
@@ -69,6 +71,8 @@ struct http_response {
     size_t body_size;
     char *content_type;
     bool body_is_json;          /* 'body' is the rendering of 'json' */
+    int body_fd;                /* a file body (owned), or -1 */
+    uint64_t body_fd_size;
     struct http_kv_list headers;
 };
 
@@ -561,6 +565,18 @@ http_request_set_body(struct http_request *req, const char *text,
     return json_parse_text(req->body_text, size, max_size, 0, &req->body);
 }
 
+void *
+http_request_body_sink(const struct http_request *req)
+{
+    return req->body_sink;
+}
+
+void
+http_request_set_body_sink(struct http_request *req, void *sink)
+{
+    req->body_sink = sink;
+}
+
 const char *
 http_request_id(const struct http_request *req)
 {
@@ -736,6 +752,7 @@ http_response_new(void)
     struct http_response *resp = xzalloc(sizeof *resp);
 
     resp->status = 200;
+    resp->body_fd = -1;
     return resp;
 }
 
@@ -750,6 +767,11 @@ http_response_clear_body(struct http_response *resp)
     free(resp->content_type);
     resp->content_type = NULL;
     resp->body_is_json = false;
+    if (resp->body_fd >= 0) {
+        (void) close(resp->body_fd);
+    }
+    resp->body_fd = -1;
+    resp->body_fd_size = 0;
 }
 
 void
@@ -791,6 +813,28 @@ http_response_set_body(struct http_response *resp, int status,
     resp->body[size] = '\0';
     resp->body_size = size;
     resp->content_type = xstrdup(content_type);
+}
+
+void
+http_response_set_file(struct http_response *resp, int status,
+                       const char *content_type, int fd, uint64_t size)
+{
+    http_response_clear_body(resp);
+    resp->status = status;
+    resp->content_type = xstrdup(content_type);
+    resp->body_fd = fd;
+    resp->body_fd_size = size;
+}
+
+int
+http_response_take_file(struct http_response *resp, uint64_t *ret_size)
+{
+    int fd = resp->body_fd;
+
+    *ret_size = resp->body_fd_size;
+    resp->body_fd = -1;
+    resp->body_fd_size = 0;
+    return fd;
 }
 
 void

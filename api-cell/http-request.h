@@ -192,6 +192,12 @@ struct error *http_request_set_body(struct http_request *, const char *text,
                                     size_t size, size_t max_size)
     WARN_UNUSED;
 
+/* The body sink of a HTTP_ROUTE_RAW_BODY route (http-router.h): the
+ * state its open() made, or NULL (other routes, or once closed).  The
+ * server sets it; the request does not own it. */
+void *http_request_body_sink(const struct http_request *);
+void http_request_set_body_sink(struct http_request *, void *sink);
+
 /* The request id "req-<uuid>": the client's X-OpenStack-Request-ID when
  * it was valid, else a new one.  Never NULL once the server has it. */
 const char *http_request_id(const struct http_request *);
@@ -251,6 +257,17 @@ void http_response_set_status(struct http_response *, int status);
 void http_response_set_body(struct http_response *, int status,
                             const char *content_type, const void *data,
                             size_t size);
+/* Sets a body read from the file open on 'fd' (taken over: closed with
+ * the response), 'size' bytes from its current offset, sent with
+ * 'content_type' without being read into memory (downloads). */
+void http_response_set_file(struct http_response *, int status,
+                            const char *content_type, int fd,
+                            uint64_t size);
+/* For the server: hands over the file of http_response_set_file() (the
+ * caller closes it) and its size, or returns -1 when there is none.  The
+ * content type stays readable through http_response_body(). */
+int http_response_take_file(struct http_response *, uint64_t *ret_size);
+
 /* Adds header 'name: value' (copied).  A handler's header is sent as
  * given, after the ones the server adds. */
 void http_response_add_header(struct http_response *, const char *name,

@@ -214,6 +214,25 @@ http_router_add(struct http_router *router, enum http_method method,
 }
 
 void
+http_router_add_raw_body(struct http_router *router, enum http_method method,
+                         const char *template, unsigned int flags,
+                         http_handler *handler, void *aux,
+                         const struct http_body_sink_class *sink,
+                         uint64_t max_body_size)
+{
+    struct http_route *route;
+
+    if (!sink || !sink->open || !sink->write || !sink->close) {
+        http_router_bad_template(template, "incomplete body sink");
+    }
+    http_router_add(router, method, template, flags | HTTP_ROUTE_RAW_BODY,
+                    handler, aux);
+    route = &router->entries[router->n_entries - 1].route;
+    route->sink = sink;
+    route->max_body_size = max_body_size;
+}
+
+void
 http_router_allow_project_id(struct http_router *router, const char *prefix)
 {
     const char *p = prefix;

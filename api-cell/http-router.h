@@ -43,6 +43,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "shared/compiler.h"
 #include "shared/cleanup.h"
 #include "api-cell/http-request.h"
@@ -81,6 +82,33 @@ enum {
     /* No compute microversion headers are read or echoed (set by
      * HTTP_ROUTE_IDENTITY too). */
     HTTP_ROUTE_NO_MICROVERSION = 1 << 2,
+
+    /* The body is not buffered nor parsed but streamed to the route's
+     * body sink as it arrives, up to the route's own size limit (set by
+     * http_router_add_raw_body(), never by hand). */
+    HTTP_ROUTE_RAW_BODY = 1 << 3,
+};
+
+/* Where the body of a HTTP_ROUTE_RAW_BODY route goes (an image upload).
+ * The server, for such a route:
+ *   1. once the headers are in, authenticates (unless public), refuses a
+ *      declared Content-Length above the route's limit (413), then calls
+ *      open(): an error is answered at once, before the body is read;
+ *   2. hands every piece of body to write(), in order; past the limit
+ *      (413) or after a write() error, the sink is closed at once and the
+ *      rest of the body read and dropped (the connection is closed once a
+ *      few times api.max_body_size more has arrived);
+ *   3. once the body is complete, calls the handler, which finds the sink
+ *      with http_request_body_sink() and keeps what it wants of it;
+ *   4. calls close() exactly once: after the handler returned, or as soon
+ *      as the request failed or the client went away mid-body, so close()
+ *      must undo whatever the handler did not keep (a partial file).
+ * The three run on a server thread and may block for disk I/O only. */
+struct http_body_sink_class {
+    struct error *(*open)(struct http_request *req, void *aux,
+                          void **ret_sink);
+    struct error *(*write)(void *sink, const void *data, size_t size);
+    void (*close)(void *sink);
 };
 
 /* What the router found for a request. */
@@ -97,6 +125,8 @@ struct http_route {
     unsigned int flags;         /* HTTP_ROUTE_* */
     http_handler *handler;
     void *aux;
+    const struct http_body_sink_class *sink;    /* HTTP_ROUTE_RAW_BODY */
+    uint64_t max_body_size;                     /* HTTP_ROUTE_RAW_BODY */
 };
 
 struct http_router;
@@ -114,6 +144,16 @@ DEFINE_FREEP(struct http_router, http_router_free)
 void http_router_add(struct http_router *, enum http_method method,
                      const char *template, unsigned int flags,
                      http_handler *handler, void *aux);
+
+/* Registers a HTTP_ROUTE_RAW_BODY route (added to 'flags'): as
+ * http_router_add(), with the body streamed to 'sink' (borrowed; 'aux' is
+ * given to its open()) and bodies above 'max_body_size' bytes refused
+ * with 413.  The handler must not defer the request. */
+void http_router_add_raw_body(struct http_router *, enum http_method method,
+                              const char *template, unsigned int flags,
+                              http_handler *handler, void *aux,
+                              const struct http_body_sink_class *sink,
+                              uint64_t max_body_size);
 
 /* Enables the "/v2.1/{project_id}/..." form for paths under 'prefix'
  * ("/v2.1"), as described above. */

@@ -132,6 +132,12 @@ struct http_exchange {
     size_t discarded;
     bool too_large;
 
+    /* A HTTP_ROUTE_RAW_BODY route: its body goes to 'sink', not 'body'. */
+    const struct http_route *raw_route;
+    void *sink;                 /* open sink, or NULL */
+    uint64_t raw_size;          /* bytes given to the sink */
+    struct error *sink_error;   /* the sink's write() failed */
+
     int refs;                   /* atomic */
 
     /* Deferral: guarded by http_defer_mutex. */
@@ -210,9 +216,23 @@ http_exchange_new(struct http_server *server, const char *uri)
     return ex;
 }
 
+/* Closes the body sink of 'ex', if open. */
+static void
+http_exchange_close_sink(struct http_exchange *ex)
+{
+    if (ex->sink) {
+        if (ex->req) {
+            http_request_set_body_sink(ex->req, NULL);
+        }
+        ex->raw_route->sink->close(TAKE_PTR(ex->sink));
+    }
+}
+
 static void
 http_exchange_free(struct http_exchange *ex)
 {
+    http_exchange_close_sink(ex);
+    error_free(ex->sink_error);
     http_request_free(ex->req);
     http_response_free(ex->resp);
     http_response_free(ex->fault);
@@ -294,9 +314,21 @@ http_server_send(struct http_exchange *ex, struct http_response *resp)
                                                  ? ex->method_name : "?");
     struct log_ctx no_ctx = { NULL, NULL, NULL };
     const char *peer = ex->req ? http_request_peer(ex->req) : NULL;
+    uint64_t file_size = 0;
+    int fd = http_response_take_file(resp, &file_size);
 
-    mresp = MHD_create_response_from_buffer(size, (void *) (body ? body : ""),
-                                            MHD_RESPMEM_MUST_COPY);
+    if (fd >= 0) {
+        /* libmicrohttpd reads the file as the client takes it, and
+         * closes it. */
+        mresp = MHD_create_response_from_fd64(file_size, fd);
+        if (!mresp) {
+            (void) close(fd);
+        }
+        size = (size_t) file_size;
+    } else {
+        mresp = MHD_create_response_from_buffer(
+            size, (void *) (body ? body : ""), MHD_RESPMEM_MUST_COPY);
+    }
     if (!mresp) {
         LOG_ERR("cannot create a response, closing the connection");
         return MHD_NO;
@@ -516,6 +548,64 @@ http_server_origin_form(const char *target)
     return *p == '/' ? p : "/";
 }
 
+static struct error *http_server_authenticate(struct http_exchange *);
+
+/* Parses Content-Length 'length' into '*ret_size'.  Returns false when it
+ * is not a plain decimal number. */
+static bool
+http_server_parse_length(const char *length, unsigned long long *ret_size)
+{
+    char *end;
+
+    errno = 0;
+    *ret_size = strtoull(length, &end, 10);
+    return !errno && end != length && !*end && length[0] != '-';
+}
+
+/* The first call for a HTTP_ROUTE_RAW_BODY 'route': authenticates and
+ * opens the route's body sink before any of the body is read (see
+ * http-router.h).  Returns MHD_YES to go on reading, or the result of
+ * sending an early answer. */
+static enum MHD_Result
+http_server_begin_raw(struct http_exchange *ex,
+                      const struct http_route *route)
+{
+    const char *length = http_request_header(ex->req, "Content-Length");
+    unsigned long long size;
+    struct error *error;
+    void *sink = NULL;
+
+    ex->flags = route->flags;
+    if (!route->sink) {
+        return http_server_send_error(
+            ex, error_new(ERROR_INTERNAL, "Route '%s' has no body sink",
+                          route->template));
+    }
+    if (!(route->flags & HTTP_ROUTE_PUBLIC)) {
+        error = http_server_authenticate(ex);
+        if (error && error_kind(error) == ERROR_UNAUTHORIZED) {
+            error_free(error);
+            return http_server_send_unauthorized(ex);
+        } else if (error) {
+            return http_server_send_error(ex, error);
+        }
+    }
+    if (length && (!http_server_parse_length(length, &size)
+                   || size > route->max_body_size)) {
+        ex->too_large = true;
+        return http_server_send_error(
+            ex, error_new(ERROR_TOO_LARGE, "Request is too large."));
+    }
+    error = route->sink->open(ex->req, route->aux, &sink);
+    if (error) {
+        return http_server_send_error(ex, error);
+    }
+    ex->raw_route = route;
+    ex->sink = sink;
+    http_request_set_body_sink(ex->req, sink);
+    return MHD_YES;
+}
+
 /* Handles the first call: builds the request.  Returns MHD_YES to go on
  * reading, or the result of sending an early answer. */
 static enum MHD_Result
@@ -527,6 +617,7 @@ http_server_begin(struct http_exchange *ex, const char *method_name)
     const char *client_id;
     const char *host;
     const char *length;
+    const struct http_route *route;
 
     ex->method_name = xstrdup(method_name);
     if (http_method_from_string(method_name, &method)) {
@@ -574,19 +665,48 @@ http_server_begin(struct http_exchange *ex, const char *method_name)
         return http_server_send_error(ex, error);
     }
 
+    if (http_router_route(server->router, ex->req, &route, NULL)
+        == HTTP_ROUTE_FOUND && (route->flags & HTTP_ROUTE_RAW_BODY)) {
+        return http_server_begin_raw(ex, route);
+    }
+
     length = http_request_header(ex->req, "Content-Length");
     if (length) {
-        char *end;
         unsigned long long n;
 
-        errno = 0;
-        n = strtoull(length, &end, 10);
-        if (errno || end == length || *end || n > server->cfg.max_body_size
-            || length[0] == '-') {
+        if (!http_server_parse_length(length, &n)
+            || n > server->cfg.max_body_size) {
             ex->too_large = true;
             return http_server_send_error(
                 ex, error_new(ERROR_TOO_LARGE, "Request is too large."));
         }
+    }
+    return MHD_YES;
+}
+
+/* Takes a piece of the body of a HTTP_ROUTE_RAW_BODY route.  Returns
+ * MHD_NO to close the connection. */
+static enum MHD_Result
+http_server_receive_raw(struct http_exchange *ex, const char *data,
+                        size_t size)
+{
+    uint64_t max = ex->raw_route->max_body_size;
+    struct error *error;
+
+    if (!ex->too_large && !ex->sink_error && size > max - ex->raw_size) {
+        ex->too_large = true;
+        http_exchange_close_sink(ex);
+    }
+    if (ex->too_large || ex->sink_error) {
+        ex->discarded += size;
+        return ex->discarded / HTTP_SERVER_DISCARD_FACTOR
+               > ex->server->cfg.max_body_size ? MHD_NO : MHD_YES;
+    }
+    ex->raw_size += size;
+    error = ex->raw_route->sink->write(ex->sink, data, size);
+    if (error) {
+        ex->sink_error = error;
+        http_exchange_close_sink(ex);
     }
     return MHD_YES;
 }
@@ -597,6 +717,9 @@ http_server_receive(struct http_exchange *ex, const char *data, size_t size)
 {
     size_t max = ex->server->cfg.max_body_size;
 
+    if (ex->raw_route) {
+        return http_server_receive_raw(ex, data, size);
+    }
     if (ex->too_large || size > max - ex->body_size) {
         ex->too_large = true;
         ex->discarded += size;
@@ -689,6 +812,9 @@ http_server_dispatch(struct http_exchange *ex)
         return http_server_send_error(
             ex, error_new(ERROR_TOO_LARGE, "Request is too large."));
     }
+    if (ex->sink_error) {
+        return http_server_send_error(ex, TAKE_PTR(ex->sink_error));
+    }
 
     switch (http_router_route(server->router, req, &route, allow)) {
     case HTTP_ROUTE_FOUND:
@@ -719,8 +845,9 @@ http_server_dispatch(struct http_exchange *ex)
     }
 
     /* Authentication comes first, as keystonemiddleware comes before
-     * Nova's own processing. */
-    if (!(ex->flags & HTTP_ROUTE_PUBLIC)) {
+     * Nova's own processing (a raw body route's was done before its
+     * body was read). */
+    if (!(ex->flags & HTTP_ROUTE_PUBLIC) && !ex->raw_route) {
         error = http_server_authenticate(ex);
         if (error && error_kind(error) == ERROR_UNAUTHORIZED) {
             error_free(error);
@@ -754,8 +881,9 @@ http_server_dispatch(struct http_exchange *ex)
                           http_request_auth(req)->project_id));
     }
 
-    error = http_request_set_body(req, ex->body, ex->body_size,
-                                  server->cfg.max_body_size);
+    error = ex->raw_route ? NULL
+            : http_request_set_body(req, ex->body, ex->body_size,
+                                    server->cfg.max_body_size);
     free(ex->body);
     ex->body = NULL;
     ex->body_size = ex->body_allocated = 0;
@@ -765,6 +893,7 @@ http_server_dispatch(struct http_exchange *ex)
 
     http_request_set_completion(req, http_server_complete, ex);
     error = route->handler(req, ex->resp, route->aux);
+    http_exchange_close_sink(ex);
     if (!http_request_is_deferred(req)) {
         return error ? http_server_send_error(ex, error)
                      : http_server_send(ex, ex->resp);

@@ -36,7 +36,9 @@
  *      size (Content-Length) is refused with 413 and a fault body before
  *      the body is sent; a larger chunked body is read and dropped, then
  *      refused the same way (past 4 times the limit the connection is
- *      simply closed);
+ *      simply closed); a HTTP_ROUTE_RAW_BODY route (an upload) is
+ *      routed and authenticated first, and its body streamed to the
+ *      route's body sink under the route's own limit (http-router.h);
  *   3. finds the route (404 itemNotFound, 405 badMethod + Allow);
  *   4. on routes that are not HTTP_ROUTE_PUBLIC, authenticates: reads
  *      X-Auth-Token and calls the validator (below), before anything else

@@ -29,11 +29,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api-cell/api-db.h"
 #include "api-cell/api-versions-doc.h"
+#include "api-cell/availability-zones-api.h"
+#include "api-cell/cells-client.h"
 #include "api-cell/compute-api.h"
+#include "api-cell/flavors-api.h"
 #include "api-cell/http-server.h"
+#include "api-cell/hypervisors-api.h"
 #include "api-cell/identity-api.h"
 #include "api-cell/identity-service.h"
+#include "api-cell/images-api.h"
+#include "api-cell/keypairs-api.h"
+#include "api-cell/limits-api.h"
+#include "api-cell/quotas-api.h"
+#include "api-cell/servers-api.h"
+#include "api-cell/services-api.h"
 #include "shared/cleanup.h"
 #include "shared/config.h"
 #include "shared/daemon.h"
@@ -67,6 +78,7 @@ struct api_config {
     char *cells_transport_url;
     struct identity_config identity;
     struct compute_api_config compute;
+    struct image_config image;
 };
 
 #define API_STR_(x) #x
@@ -133,6 +145,7 @@ static const struct config_key api_keys[] = {
     COMPUTE_API_DEFAULT_QUOTAS(API_QUOTA_KEY)
 #undef API_QUOTA_KEY
     IDENTITY_CONFIG_KEYS(struct api_config, identity),
+    IMAGE_CONFIG_KEYS(struct api_config, image),
 };
 
 static const struct config_schema api_schema = {
@@ -171,13 +184,17 @@ api_wait_for_exit(void)
 static int
 api_run(const struct api_config *config)
 {
-    /* Freed in the reverse order: the server stops before the router and
-     * the identity service it uses go away. */
+    /* Freed in the reverse order: the server stops before the router,
+     * the identity service, the cells client and the database it uses go
+     * away. */
+    CLEANUP(api_db_freep) struct api_db *api_db = NULL;
+    CLEANUP(cells_client_freep) struct cells_client *cells = NULL;
     CLEANUP(identity_service_freep) struct identity_service *identity =
         NULL;
     CLEANUP(http_router_freep) struct http_router *router = NULL;
     CLEANUP(http_server_freep) struct http_server *server = NULL;
     struct http_server_config cfg;
+    struct compute_api compute;
     struct error *error;
     int status = API_EXIT_OK;
     int r;
@@ -196,7 +213,44 @@ api_run(const struct api_config *config)
             return API_EXIT_USAGE;
         }
         identity_api_register(router, identity);
+
+        /* The compute API: the API database and the API cell's
+         * nova-cells, which may still be down (the client connects in
+         * the background). */
+        error = api_db_new(config->api_database_connection, &api_db);
+        if (error) {
+            fprintf(stderr, "%s: %s\n", API_NAME, error_message(error));
+            error_free(error);
+            return API_EXIT_USAGE;
+        }
+        if (config->cells_transport_url && *config->cells_transport_url) {
+            error = cells_client_new(config->cells_transport_url, &cells);
+            if (error) {
+                fprintf(stderr, "%s: cells.transport_url: %s\n", API_NAME,
+                        error_message(error));
+                error_free(error);
+                return API_EXIT_USAGE;
+            }
+        } else {
+            LOG_WARN("cells.transport_url is not set: boots and actions "
+                     "answer 503");
+        }
+        compute.config = &config->compute;
+        compute.db = api_db;
+        compute.cells = cells;
+        LOG_INFO("compute API %s", compute.cells
+                 ? "reaches the tree through nova-cells of the API cell"
+                 : "runs without nova-cells");
         /* Compute API modules register here. */
+        servers_api_register(router, &compute);
+        services_api_register(router, &compute);
+        hypervisors_api_register(router, &compute);
+        flavors_api_register(router, &compute);
+        keypairs_api_register(router, &compute);
+        quotas_api_register(router, &compute);
+        limits_api_register(router, &compute);
+        availability_zones_api_register(router, &compute);
+        images_api_register(router, &compute, &config->image);
     } else {
         LOG_WARN("api_database.connection is not set: no identity "
                  "service, every authenticated request is refused");

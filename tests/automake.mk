@@ -517,6 +517,26 @@ tests_integration_test_real_guest_LDADD = child-cell/libchildcell.la \
 # --- end section: real-guest ---
 
 # --- section: services-hypervisors ---
+# The leaf's service, compute node and instance action queries against a
+# real MariaDB.
+check_PROGRAMS += tests/integration/test-cells-queries
+TESTS += tests/integration/test-cells-queries
+tests_integration_test_cells_queries_SOURCES = \
+	tests/integration/test-cells-queries.c $(TEST_ENV_SOURCES)
+tests_integration_test_cells_queries_CFLAGS = $(TEST_CFLAGS) \
+	$(TEST_ENV_CFLAGS)
+tests_integration_test_cells_queries_LDADD = child-cell/libchildcell.la \
+	$(TEST_LDADD) $(JSONC_LIBS)
+# os-services and os-hypervisors over HTTP, with a stand-in nova-cells
+# answering from a real cell database.
+check_PROGRAMS += tests/integration/test-services-api
+TESTS += tests/integration/test-services-api
+tests_integration_test_services_api_SOURCES = \
+	tests/integration/test-services-api.c $(TEST_ENV_SOURCES)
+tests_integration_test_services_api_CFLAGS = $(TEST_CFLAGS) \
+	$(TEST_ENV_CFLAGS) $(MHD_CFLAGS)
+tests_integration_test_services_api_LDADD = $(COMPUTE_API_LDADD) \
+	child-cell/libchildcell.la $(TEST_LDADD) $(JSONC_LIBS)
 # --- end section: services-hypervisors ---
 
 # --- section: nova-cells ---
@@ -559,12 +579,57 @@ tests_integration_test_cells_client_LDADD = $(COMPUTE_API_LDADD) \
 # --- end section: top-view ---
 
 # --- section: servers-api ---
+# The servers API: its body and query validation (unit, every message),
+# and the whole resource over HTTP against a real MariaDB and RabbitMQ,
+# the test playing nova-cells on the API cell's vhost.
+check_PROGRAMS += tests/unit/test-servers-validate
+TESTS += tests/unit/test-servers-validate
+tests_unit_test_servers_validate_SOURCES = \
+	tests/unit/test-servers-validate.c
+tests_unit_test_servers_validate_CFLAGS = $(TEST_CFLAGS)
+tests_unit_test_servers_validate_LDADD = $(COMPUTE_API_LDADD) \
+	$(OPENSSL_LIBS) $(CMOCKA_LIBS)
+check_PROGRAMS += tests/integration/test-servers-api
+TESTS += tests/integration/test-servers-api
+tests_integration_test_servers_api_SOURCES = \
+	tests/integration/test-servers-api.c $(TEST_ENV_SOURCES)
+tests_integration_test_servers_api_CFLAGS = $(TEST_CFLAGS) \
+	$(RABBITMQ_CFLAGS) $(MHD_CFLAGS) $(TEST_ENV_CFLAGS)
+tests_integration_test_servers_api_LDADD = $(COMPUTE_API_LDADD) \
+	$(OPENSSL_LIBS) $(CMOCKA_LIBS)
 # --- end section: servers-api ---
 
 # --- section: images ---
+# The image service over HTTP against a real MariaDB: upload, download,
+# checksums, patch, visibility, pagination, size limit, interrupted
+# uploads, and image_db_get_for_boot().
+check_PROGRAMS += tests/integration/test-images
+TESTS += tests/integration/test-images
+tests_integration_test_images_SOURCES = \
+	tests/integration/test-images.c $(TEST_ENV_SOURCES)
+tests_integration_test_images_CFLAGS = $(TEST_CFLAGS) $(MHD_CFLAGS) \
+	$(OPENSSL_CFLAGS) $(TEST_ENV_CFLAGS)
+tests_integration_test_images_LDADD = $(COMPUTE_API_LDADD) \
+	$(OPENSSL_LIBS) $(CMOCKA_LIBS)
 # --- end section: images ---
 
 # --- section: flavors-keypairs-quotas ---
+# Flavors, keypairs, quotas, limits and availability zones of the compute
+# API: the pure parts (public keys, names, generated keys, quota messages,
+# flavor bodies) as unit tests, and the HTTP API against a real MariaDB.
+FKQ_TEST_LDADD = $(COMPUTE_API_LDADD) $(OPENSSL_LIBS) $(CMOCKA_LIBS)
+check_PROGRAMS += tests/unit/test-keypairs-quotas
+TESTS += tests/unit/test-keypairs-quotas
+tests_unit_test_keypairs_quotas_SOURCES = tests/unit/test-keypairs-quotas.c
+tests_unit_test_keypairs_quotas_CFLAGS = $(TEST_CFLAGS) $(MHD_CFLAGS)
+tests_unit_test_keypairs_quotas_LDADD = $(FKQ_TEST_LDADD)
+check_PROGRAMS += tests/integration/test-flavors-keypairs-quotas
+TESTS += tests/integration/test-flavors-keypairs-quotas
+tests_integration_test_flavors_keypairs_quotas_SOURCES = \
+	tests/integration/test-flavors-keypairs-quotas.c $(TEST_ENV_SOURCES)
+tests_integration_test_flavors_keypairs_quotas_CFLAGS = $(TEST_CFLAGS) \
+	$(MHD_CFLAGS) $(TEST_ENV_CFLAGS)
+tests_integration_test_flavors_keypairs_quotas_LDADD = $(FKQ_TEST_LDADD)
 # --- end section: flavors-keypairs-quotas ---
 
 # --- section: cloud-e2e ---
