@@ -4,7 +4,7 @@
 #
 # A page is added by listing its .in file in MAN_IN; its output name is the
 # same without .in.
-MAN_IN = man/nova-manage.1.in man/nova-api.8.in man/cells.yaml.5.in
+MAN_IN = man/nova-manage.1.in man/nova-api.8.in man/cells.yaml.5.in man/nova.yaml.5.in
 man_MANS += $(MAN_IN:.in=)
 EXTRA_DIST += $(MAN_IN) man/common-options.man
 CLEANFILES += $(MAN_IN:.in=)

@@ -633,6 +633,11 @@ tests_integration_test_flavors_keypairs_quotas_LDADD = $(FKQ_TEST_LDADD)
 # --- end section: flavors-keypairs-quotas ---
 
 # --- section: cloud-e2e ---
+# The whole cloud, started by deploy/cloud from this build tree against the
+# run's private servers, driven by the real openstack CLI (skipped when it
+# is not installed).
+TESTS += tests/integration/test-cloud-e2e
+EXTRA_DIST += tests/integration/test-cloud-e2e
 # --- end section: cloud-e2e ---
 
 
