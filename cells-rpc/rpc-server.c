@@ -237,6 +237,25 @@ rpc_request_reply(struct rpc_request *req, struct json_object *result,
     rpc_server_complete(req, result, error);
 }
 
+void
+rpc_request_requeue(struct rpc_request *req)
+{
+    struct rpc_server *server = req->server;
+
+    if (!server) {
+        /* Orphaned by rpc_server_free(): already requeued. */
+        rpc_request_free(req);
+        return;
+    }
+    server->stats.requeued++;
+    rpc_dedupe_forget(server->dedupe, req->msg->msg_id);
+    rpc_conn_reject(server->conn, req->generation, req->delivery_tag, true);
+    if (req->deferred) {
+        rpc_list_remove(&req->node);
+    }
+    rpc_request_free(req);
+}
+
 /* A duplicate of a request still being handled: 'req'. */
 static void
 rpc_server_duplicate_of_pending(struct rpc_server *server,

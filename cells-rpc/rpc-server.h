@@ -128,6 +128,7 @@ struct rpc_server_stats {
     unsigned long long rejected;    /* Dead-lettered: bad input, unknown
                                      * method, invalid args, version. */
     unsigned long long expired;     /* Deadline passed: acked, not run. */
+    unsigned long long requeued;    /* Given back by rpc_request_requeue(). */
 };
 
 struct rpc_server;
@@ -177,5 +178,14 @@ void rpc_request_defer(struct rpc_request *req);
  * request's own handler. */
 void rpc_request_reply(struct rpc_request *req, struct json_object *result,
                        struct error *error);
+
+/* Gives deferred request 'req' back to the broker instead of completing
+ * it: its message is requeued (not dead-lettered, not acknowledged) and
+ * forgotten by the dedupe window, so this server or another executes it
+ * again.  For a failure that says nothing about the message, such as the
+ * database being unreachable: nothing acknowledged is lost.  The caller
+ * chooses when (a handler that requeues at once may see the message again
+ * at once).  Frees 'req'; same rules as rpc_request_reply() otherwise. */
+void rpc_request_requeue(struct rpc_request *req);
 
 #endif /* NOVA_RPC_SERVER_H */

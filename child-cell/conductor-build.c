@@ -4,6 +4,7 @@
 
 #include "child-cell/conductor-build.h"
 
+#include <limits.h>
 #include <json-c/json.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@
 #include "shared/instance.h"
 #include "shared/json-util.h"
 #include "shared/log.h"
+#include "shared/poll-loop.h"
 #include "shared/timeutil.h"
 #include "shared/xalloc.h"
 
@@ -523,6 +525,63 @@ conductor_record_txn(struct db *db, void *aux)
     return NULL;
 }
 
+/* ---- Builds that could not be recorded ---------------------------------- */
+
+/* Pause before a build whose recording failed is given back to the
+ * broker: long enough not to spin while the database is away. */
+#define CONDUCTOR_RETRY_DELAY_MS 1000
+
+struct conductor_retry {
+    struct rpc_list node;               /* In conductor->retries. */
+    struct rpc_request *req;            /* Deferred. */
+    long long due_ms;
+};
+
+/* True if 'error' says nothing about the request itself: the database was
+ * unreachable or the connection was lost. */
+static bool
+conductor_build_is_transient(const struct error *error)
+{
+    return error_kind(error) == ERROR_UNAVAILABLE
+           || error_kind(error) == ERROR_TIMEOUT;
+}
+
+/* Defers 'req' (from its handler) and requeues it in
+ * CONDUCTOR_RETRY_DELAY_MS. */
+static void
+conductor_build_retry_later(struct conductor *cond, struct rpc_request *req)
+{
+    struct conductor_retry *r = xzalloc(sizeof *r);
+
+    rpc_request_defer(req);
+    r->req = req;
+    r->due_ms = poll_loop_now_ms() + CONDUCTOR_RETRY_DELAY_MS;
+    rpc_list_push_back(&cond->retries, &r->node);
+    cond->stats.builds_requeued++;
+}
+
+long long
+conductor_build_requeue_due(struct conductor *cond, long long now_ms,
+                            bool all)
+{
+    struct rpc_list *node, *next;
+    long long next_due = LLONG_MAX;
+
+    RPC_LIST_FOR_EACH_SAFE (node, next, &cond->retries) {
+        struct conductor_retry *r =
+            RPC_LIST_ENTRY(node, struct conductor_retry, node);
+
+        if (all || r->due_ms <= now_ms) {
+            rpc_list_remove(&r->node);
+            rpc_request_requeue(r->req);
+            free(r);
+        } else if (r->due_ms < next_due) {
+            next_due = r->due_ms;
+        }
+    }
+    return next_due;
+}
+
 struct error *
 conductor_build_instances(struct rpc_request *req, void *aux,
                           struct json_object **ret_result)
@@ -588,11 +647,19 @@ conductor_build_instances(struct rpc_request *req, void *aux,
     free(r.rows);
     free(r.created);
     conductor_build_args_destroy(&a);
+    if (error && conductor_build_is_transient(error)) {
+        /* The database, not the message, failed: give the message back to
+         * the broker after a pause instead of acknowledging a build that
+         * was not recorded. */
+        LOG_WARN_RL("cannot record a build of %zu instances, trying it "
+                    "again in %d ms: %s", a.n, CONDUCTOR_RETRY_DELAY_MS,
+                    error_message(error));
+        error_free(error);
+        conductor_build_free(b);
+        conductor_build_retry_later(cond, req);
+        return NULL;
+    }
     if (error || !b->n) {
-        /* XXX: a database failure here is logged by the RPC layer and the
-         * message acknowledged, so the request is lost (the API cell's heal
-         * sees the instances missing).  Requeueing it needs a way to
-         * refuse a delivery without dead-lettering it. */
         conductor_build_free(b);
         return error;
     }

@@ -38,12 +38,22 @@ struct conductor {
     struct rpc_list builds;
     bool closing;                   /* Being freed: callbacks only clean
                                      * up. */
+    /* build_instances requests whose recording failed for want of the
+     * database, to give back to the broker when due ('struct
+     * conductor_retry', conductor-build.c). */
+    struct rpc_list retries;
 
     long long next_report_ms;
     long long next_stats_ms;
     struct conductor_stats stats;
     struct conductor_stats logged_stats;    /* As of the last stats line. */
 };
+
+/* Requeues the build_instances requests of 'conductor' whose retry is
+ * due at 'now_ms' (all of them if 'all'); returns when the next one is
+ * due, or LLONG_MAX. */
+long long conductor_build_requeue_due(struct conductor *conductor,
+                                      long long now_ms, bool all);
 
 /* THE HOOK for updates up the tree.  Called once for every committed
  * change of an instance row ('inst' as it now is), with the request's log

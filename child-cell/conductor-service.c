@@ -5,6 +5,7 @@
 
 #include "child-cell/conductor-service.h"
 
+#include <limits.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <string.h>
@@ -262,6 +263,7 @@ conductor_new(const struct conductor_config *config,
     }
     cond = xzalloc(sizeof *cond);
     rpc_list_init(&cond->builds);
+    rpc_list_init(&cond->retries);
     cond->host = xstrdup(config->host);
     cond->cell_path = xstrdup_or_null(config->cell_path);
     cond->max_attempts = (config->max_attempts
@@ -319,6 +321,7 @@ conductor_free(struct conductor *cond)
      * broker; freeing the connection then completes their scheduler calls,
      * whose callbacks only clean up while 'closing' is set. */
     cond->closing = true;
+    conductor_build_requeue_due(cond, LLONG_MAX, true);
     conductor_log_stats(cond);
     rpc_server_free(cond->server);
     rpc_conn_free(cond->conn);
@@ -341,6 +344,7 @@ conductor_run(struct conductor *cond)
         conductor_log_stats(cond);
         cond->next_stats_ms = now + CONDUCTOR_STATS_INTERVAL_MS;
     }
+    conductor_build_requeue_due(cond, now, false);
     rpc_conn_run(cond->conn);
 }
 
@@ -348,6 +352,8 @@ void
 conductor_wait(struct conductor *cond)
 {
     rpc_conn_wait(cond->conn);
+    poll_timer_wait_until(conductor_build_requeue_due(
+        cond, poll_loop_now_ms(), false));
     poll_timer_wait_until(cond->next_report_ms);
     poll_timer_wait_until(cond->next_stats_ms);
 }

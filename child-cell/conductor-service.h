@@ -86,6 +86,7 @@ struct conductor_config {
 /* Counters since conductor_new(). */
 struct conductor_stats {
     uint64_t build_requests;        /* build_instances handled */
+    uint64_t builds_requeued;       /* given back: database unreachable */
     uint64_t instances_recorded;    /* instances created by them */
     uint64_t instances_placed;      /* claimed on a host and cast */
     uint64_t claims_lost;           /* claims refused (host full) */

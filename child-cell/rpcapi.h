@@ -77,7 +77,10 @@
  *   host/node, and casts build_and_run_instance to compute.<host> with
  *   the remaining alternates.  When no host can be found the instance goes
  *   to vm_state error with a fault "No valid host was found. ...".
- *   Idempotent per instance uuid (a redelivered cast changes nothing). */
+ *   Idempotent per instance uuid (a redelivered cast changes nothing).
+ *   When the instances cannot be recorded because the database is
+ *   unreachable, the message is given back to the broker (not
+ *   acknowledged) and tried again a second later. */
 #define CONDUCTOR_BUILD_INSTANCES "build_instances"
 
 /* delete_instance, reboot_instance {"reboot_type": "SOFT"|"HARD"},

@@ -1686,6 +1686,27 @@ test_delete_host_down(void **state)
     assert_int_equal(status, 0);
 }
 
+/* A build cast while the database is down is not lost: the conductor
+ * cannot record it, gives the message back to the broker instead of
+ * acknowledging it, and builds it once the database is back. */
+static void
+test_build_database_down(void **state)
+{
+    char uuid[1][UUID_STRING_SIZE];
+    CLEANUP(instance_freep) struct instance *inst = NULL;
+
+    (void) state;
+    assert_int_equal(test_env_stop("mariadb"), 0);
+    cast_conductor(CONDUCTOR_BUILD_INSTANCES,
+                   build_args("dbdown", 1, 1, SMALL_MEMORY_MB, uuid));
+    /* The conductor gives up on the database (after its reconnect
+     * attempts) and hands the message back. */
+    wait_log("conductor.log", "trying it again", 1);
+    assert_int_equal(test_env_start("mariadb"), 0);
+    inst = wait_state(uuid[0], INSTANCE_VM_ACTIVE);
+    assert_non_null(inst->host);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1701,6 +1722,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_real_compute),
         cmocka_unit_test(test_service_list),
         cmocka_unit_test(test_delete_host_down),
+        cmocka_unit_test(test_build_database_down),
     };
 
     test_env_require(argc, argv, "mariadb,rabbitmq");
