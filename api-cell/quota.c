@@ -194,6 +194,12 @@ quota_check_boot(struct db *db, const struct compute_api_config *config,
         return error_new(ERROR_QUOTA, "Maximum number of metadata items "
                          "exceeds %" PRId64, limits.v[QUOTA_metadata_items]);
     }
+    if (limits.v[QUOTA_instances] < 0 && limits.v[QUOTA_cores] < 0
+        && limits.v[QUOTA_ram] < 0) {
+        /* Unlimited: counting the project's usage would cost a query per
+         * boot for nothing. */
+        return NULL;
+    }
     error = quota_get_usage(db, project_id, NULL, &usage);
     if (error) {
         return error;

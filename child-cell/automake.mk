@@ -137,3 +137,14 @@ EXTRA_DIST += man/nova-cells.8.in
 CLEANFILES += man/nova-cells.8
 # --- end section: nova-cells ---
 
+# --- section: image-cache ---
+# --- end section: image-cache ---
+
+# --- section: cells-admin ---
+# --- end section: cells-admin ---
+
+# --- section: cells-heal ---
+# --- end section: cells-heal ---
+
+# --- section: snapshot ---
+# --- end section: snapshot ---

@@ -54,6 +54,54 @@ struct cells_build {
     char *why;                      /* Why the last choice failed. */
 };
 
+/* Takes what one instance of 'size' needs from 'cap' (NULL-safe), until
+ * the next report replaces it: without this every build between two
+ * reports would go to the same child, which then refuses or fills in
+ * waves while its siblings idle. */
+static void
+cells_capacity_consume(struct cell_capacity *cap,
+                       const struct cell_capacity_flavor *size)
+{
+    if (!cap) {
+        return;
+    }
+    cap->free.ram_mb -= MIN(cap->free.ram_mb, size->ram_mb);
+    cap->free.vcpus -= MIN(cap->free.vcpus, size->vcpus);
+    cap->free.disk_gb -= MIN(cap->free.disk_gb, size->disk_gb);
+    for (size_t i = 0; i < cap->n_units; i++) {
+        struct cell_capacity_units *u = &cap->units[i];
+        int64_t fits = u->flavor.ram_mb > 0
+                       ? cap->free.ram_mb / u->flavor.ram_mb : u->units;
+
+        if (u->flavor.vcpus > 0) {
+            fits = MIN(fits, cap->free.vcpus / u->flavor.vcpus);
+        }
+        if (u->flavor.disk_gb > 0) {
+            fits = MIN(fits, cap->free.disk_gb / u->flavor.disk_gb);
+        }
+        if (u->flavor.vcpus == size->vcpus
+            && u->flavor.ram_mb == size->ram_mb
+            && u->flavor.disk_gb == size->disk_gb && u->units > 0) {
+            u->units--;
+        }
+        u->units = MIN(u->units, fits);
+    }
+}
+
+/* The size of the instance a build places. */
+static struct cell_capacity_flavor
+cells_build_size(const struct cells_build *b)
+{
+    const struct flavor *f = b->inst->flavor;
+    const struct cell_capacity_flavor size = {
+        .vcpus = f->vcpus,
+        .ram_mb = f->memory_mb,
+        .disk_gb = f->root_gb + f->ephemeral_gb,
+    };
+
+    return size;
+}
+
 static void
 cells_build_free(struct cells_build *b)
 {
@@ -195,6 +243,8 @@ cells_build_at_leaf(struct cells_build *b, struct json_object **ret_result)
                           "conductor of cell '%s'", svc->path);
     }
     svc->stats.builds_cast++;
+    const struct cell_capacity_flavor taken = cells_build_size(b);
+    cells_capacity_consume(svc->own_capacity, &taken);
     LOG_INFO("instance %s: build_instances cast to the conductor",
              b->inst->uuid);
     *ret_result = json_object_new_object();
@@ -352,6 +402,8 @@ cells_build_next(struct cells_build *b)
         }
         b->n_sent++;
         svc->stats.builds_forwarded++;
+        const struct cell_capacity_flavor size = cells_build_size(b);
+        cells_capacity_consume(child->capacity, &size);
         LOG_INFO("instance %s: build sent to cell '%s'", b->inst->uuid,
                  child->cell->path);
         return true;

@@ -640,4 +640,33 @@ TESTS += tests/integration/test-cloud-e2e
 EXTRA_DIST += tests/integration/test-cloud-e2e
 # --- end section: cloud-e2e ---
 
+# --- section: bench-api ---
+# The whole-cloud benchmark: tests/bench/run-bench starts private servers
+# and a 3-level cloud with deploy/cloud and drives nova-api with the load
+# generator bench-api-load (built, not run by make check; build without
+# sanitizers for figures).  test-bench-smoke runs it with tiny parameters
+# against the run's private servers.
+noinst_PROGRAMS += tests/bench/bench-api-load
+tests_bench_bench_api_load_SOURCES = tests/bench/bench-api-load.c
+tests_bench_bench_api_load_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) \
+	$(LIBCURL_CFLAGS)
+tests_bench_bench_api_load_LDADD = shared/libnovashared.la $(JSONC_LIBS) \
+	$(LIBCURL_LIBS) $(PTHREAD_LIBS)
+TESTS += tests/bench/test-bench-smoke
+EXTRA_DIST += tests/bench/run-bench tests/bench/test-bench-smoke
+# --- end section: bench-api ---
 
+# --- section: image-cache ---
+# --- end section: image-cache ---
+
+# --- section: cells-tree ---
+# --- end section: cells-tree ---
+
+# --- section: snapshot ---
+# --- end section: snapshot ---
+
+# --- section: cells-admin ---
+# --- end section: cells-admin ---
+
+# --- section: quickstart-test ---
+# --- end section: quickstart-test ---
