@@ -172,6 +172,10 @@ api_cell_libcomputeapi_la_CFLAGS += $(OPENSSL_CFLAGS)
 # --- end section: servers-api ---
 
 # --- section: snapshot ---
+# createImage and createBackup: the image record and the cast down the
+# tree (the compute host uploads the file, child-cell/compute-snapshot.c).
+api_cell_libcomputeapi_la_SOURCES += \
+	api-cell/servers-snapshot.h api-cell/servers-snapshot.c
 # --- end section: snapshot ---
 
 # --- section: cells-heal ---

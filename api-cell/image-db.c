@@ -639,6 +639,20 @@ image_db_get_bootable(struct db *db, const char *id, const char *project_id,
     return NULL;
 }
 
+/* Where a compute host downloads 'image' from (relative to the image
+ * endpoint) and the checksums to verify it against; a hash other than
+ * sha512 is left out. */
+static void
+image_db_boot_download(const struct image *image, char **ret_url,
+                       char **ret_checksum, char **ret_os_hash_value)
+{
+    *ret_url = xasprintf("/v2/images/%s/file", image->id);
+    *ret_checksum = xstrdup_or_null(image->checksum);
+    *ret_os_hash_value =
+        image->os_hash_algo && !strcmp(image->os_hash_algo, "sha512")
+        ? xstrdup_or_null(image->os_hash_value) : NULL;
+}
+
 struct error *
 image_db_get_for_boot(struct db *db, const char *image_id,
                       const char *project_id, bool is_admin,
@@ -658,8 +672,13 @@ image_db_get_for_boot(struct db *db, const char *image_id,
     boot->id = xstrdup(image->id);
     if (image->disk_format && !strcmp(image->disk_format, "aki")) {
         boot->kernel = xstrdup(image->location);
+        image_db_boot_download(image, &boot->kernel_url,
+                               &boot->kernel_checksum,
+                               &boot->kernel_os_hash_value);
     } else {
         boot->disk = xstrdup(image->location);
+        image_db_boot_download(image, &boot->url, &boot->checksum,
+                               &boot->os_hash_value);
         boot->disk_format = xstrdup(
             !image->disk_format || !strcmp(image->disk_format, "ami")
             ? "raw" : image->disk_format);
@@ -678,6 +697,12 @@ image_db_get_for_boot(struct db *db, const char *image_id,
         }
         free(boot->kernel);
         boot->kernel = xstrdup(kernel->location);
+        free(boot->kernel_url);
+        free(boot->kernel_checksum);
+        free(boot->kernel_os_hash_value);
+        image_db_boot_download(kernel, &boot->kernel_url,
+                               &boot->kernel_checksum,
+                               &boot->kernel_os_hash_value);
     }
     if (ramdisk_id && *ramdisk_id) {
         CLEANUP(image_freep) struct image *ramdisk = NULL;
@@ -688,6 +713,9 @@ image_db_get_for_boot(struct db *db, const char *image_id,
             return error;
         }
         boot->initrd = xstrdup(ramdisk->location);
+        image_db_boot_download(ramdisk, &boot->initrd_url,
+                               &boot->initrd_checksum,
+                               &boot->initrd_os_hash_value);
     }
     if (cmdline && *cmdline) {
         boot->cmdline = xstrdup(cmdline);

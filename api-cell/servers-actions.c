@@ -16,6 +16,8 @@
  *   unpause      paused                            none
  *   suspend      active                            none
  *   resume       suspended                         none
+ *   createImage  active stopped paused suspended       none
+ *   createBackup active stopped paused suspended       none
  *
  * and every one of them needs the server to have launched. */
 #include <config.h>
@@ -29,6 +31,7 @@
 #include "api-cell/http-router.h"
 #include "api-cell/policy.h"
 #include "api-cell/servers-api.h"
+#include "api-cell/servers-snapshot.h"
 #include "api-cell/servers-validate.h"
 #include "api-cell/top-view.h"
 #include "cells-rpc/cells-rpcapi.h"
@@ -81,6 +84,15 @@ static const struct servers_action_rule servers_action_rules[] = {
       VM(INSTANCE_VM_ACTIVE), { INSTANCE_TASK_NONE }, 1, "suspending" },
     { "resume", false, "os_compute_api:os-suspend-server:resume",
       VM(INSTANCE_VM_SUSPENDED), { INSTANCE_TASK_NONE }, 1, "resuming" },
+    /* Served by servers-snapshot.c, which uses the state check only. */
+    { "createImage", false, "os_compute_api:servers:create_image",
+      VM(INSTANCE_VM_ACTIVE) | VM(INSTANCE_VM_STOPPED)
+      | VM(INSTANCE_VM_PAUSED) | VM(INSTANCE_VM_SUSPENDED),
+      { INSTANCE_TASK_NONE }, 1, "image_snapshot" },
+    { "createBackup", false, "os_compute_api:os-create-backup",
+      VM(INSTANCE_VM_ACTIVE) | VM(INSTANCE_VM_STOPPED)
+      | VM(INSTANCE_VM_PAUSED) | VM(INSTANCE_VM_SUSPENDED),
+      { INSTANCE_TASK_NONE }, 1, "image_backup" },
 };
 
 static const struct servers_action_rule *
@@ -303,6 +315,9 @@ servers_action(struct http_request *req, struct http_response *resp,
     struct db *db;
     struct error *error;
 
+    if (servers_snapshot_is_action(http_request_body(req))) {
+        return servers_snapshot_action(compute, req, resp);
+    }
     /* Nova dispatches on the body before it looks the server up. */
     error = servers_validate_action(http_request_body(req), &a);
     if (!error) {

@@ -8,6 +8,8 @@
  *     {"suspend": null}, {"resume": null}    202
  *     {"lock": null}, {"unlock": null}       202
  *     {"os-getConsoleOutput": {"length": N}} 200 {"output": "..."}
+ *     {"createImage": {...}}, {"createBackup": {...}}
+ *                                            202 (servers-snapshot.h)
  *
  * Each is checked as Nova's compute API checks it (policy, then the lock,
  * then the vm_state, the task_state and that the server has launched:

@@ -138,6 +138,14 @@ CLEANFILES += man/nova-cells.8
 # --- end section: nova-cells ---
 
 # --- section: image-cache ---
+# nova-compute's image cache: downloads from the image service (libcurl),
+# checksums (OpenSSL), the per-image in-progress entries, the qcow2
+# overlays (qemu-img) and the cleanup of unused images.
+child_cell_libchildcell_la_SOURCES += \
+	child-cell/compute-image-cache.h child-cell/compute-image-cache.c
+child_cell_libchildcell_la_CFLAGS += $(LIBCURL_CFLAGS) $(OPENSSL_CFLAGS)
+child_cell_libchildcell_la_LIBADD += $(LIBCURL_LIBS) $(OPENSSL_LIBS) \
+	$(PTHREAD_LIBS)
 # --- end section: image-cache ---
 
 # --- section: cells-admin ---
@@ -147,4 +155,10 @@ CLEANFILES += man/nova-cells.8
 # --- end section: cells-heal ---
 
 # --- section: snapshot ---
+# createImage and createBackup in the leaf: the conductor's
+# snapshot_instance and nova-compute's disk copy, upload (libcurl) and
+# backup rotation.
+child_cell_libchildcell_la_SOURCES += \
+	child-cell/conductor-snapshot.h child-cell/conductor-snapshot.c \
+	child-cell/compute-snapshot.h child-cell/compute-snapshot.c
 # --- end section: snapshot ---

@@ -43,6 +43,7 @@ static const struct {
     { "unpause", CONDUCTOR_UNPAUSE_INSTANCE },
     { "suspend", CONDUCTOR_SUSPEND_INSTANCE },
     { "resume", CONDUCTOR_RESUME_INSTANCE },
+    { "snapshot", CONDUCTOR_SNAPSHOT_INSTANCE },
 };
 
 static const char *
@@ -326,6 +327,17 @@ cells_state_do_action(struct cells_service *svc,
     if (!strcmp(method, CONDUCTOR_REBOOT_INSTANCE)) {
         json_object_object_add(cast_args, "reboot_type",
                                json_object_new_string(reboot_type));
+    }
+    if (!strcmp(method, CONDUCTOR_SNAPSHOT_INSTANCE)) {
+        /* The conductor checks them (conductor-snapshot.h). */
+        struct json_object *snap = json_object_object_get(args, "args");
+
+        if (json_object_is_type(snap, json_type_object)) {
+            json_object_object_foreach(snap, key, value) {
+                json_object_object_add(cast_args, key,
+                                       json_object_get(value));
+            }
+        }
     }
     error = cells_cast_conductor(svc, ctx, method, cast_args);
     if (error) {

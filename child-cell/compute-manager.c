@@ -50,7 +50,9 @@
 #include "cells-rpc/rpc-msg.h"
 #include "cells-rpc/rpc-server.h"
 #include "cells-rpc/rpc.h"
+#include "child-cell/compute-image-cache.h"
 #include "child-cell/compute-queue.h"
+#include "child-cell/compute-snapshot.h"
 #include "child-cell/compute-spec.h"
 #include "child-cell/compute-sync.h"
 #include "child-cell/compute-workers.h"
@@ -233,6 +235,10 @@ struct compute_manager {
     size_t n_ops;
     bool kick;                      /* Ops may be startable. */
     bool stopping;
+
+    struct compute_image_cache *image_cache;
+    long long next_image_clean_ms;
+    bool image_clean_busy;
 };
 
 /* A lifecycle event on its way from the event thread. */
@@ -553,7 +559,22 @@ static void
 compute_manager_spawn_work(void *op_)
 {
     struct compute_op *op = op_;
+    struct compute_manager *mgr = op->mgr;
 
+    /* The image first: download and cache it, make the overlay. */
+    if (op->inst && op->inst->image) {
+        AUTOFREE char *dir = compute_spec_instance_path(mgr->instances_dir,
+                                                        op->uuid, NULL);
+
+        op->error = compute_image_cache_prepare(
+            mgr->image_cache, op->inst->image, dir,
+            op->inst->flavor
+            ? (unsigned long long) op->inst->flavor->root_gb : 0,
+            mgr->options.domain_type != VIRT_DOMAIN_TEST, op->spec);
+        if (op->error) {
+            return;
+        }
+    }
     op->error = virt_driver_spawn(op->host->driver, &op->spec->spec);
 }
 
@@ -652,6 +673,55 @@ compute_manager_force_stop_work(void *op_)
 }
 
 /* ---- Build ------------------------------------------------------------- */
+
+/* Worker job of the image cache cleanup. */
+struct compute_image_clean_job {
+    struct compute_manager *mgr;
+    size_t n_removed;
+};
+
+static void
+compute_manager_image_clean_work(void *job_)
+{
+    struct compute_image_clean_job *job = job_;
+
+    job->n_removed = compute_image_cache_clean(job->mgr->image_cache,
+                                               job->mgr->instances_dir,
+                                               time_now_ms() / 1000);
+}
+
+static void
+compute_manager_image_clean_done(void *job_, bool cancelled)
+{
+    struct compute_image_clean_job *job = job_;
+
+    if (!cancelled) {
+        job->mgr->image_clean_busy = false;
+        job->mgr->next_image_clean_ms =
+            poll_loop_now_ms() + job->mgr->options.image_clean_interval_ms;
+        if (job->n_removed) {
+            LOG_INFO("image cache cleanup removed %zu file%s",
+                     job->n_removed, job->n_removed == 1 ? "" : "s");
+        }
+    }
+    free(job);
+}
+
+static void
+compute_manager_run_image_clean(struct compute_manager *mgr)
+{
+    struct compute_image_clean_job *job;
+
+    if (mgr->options.image_clean_interval_ms <= 0 || mgr->image_clean_busy
+        || poll_loop_now_ms() < mgr->next_image_clean_ms) {
+        return;
+    }
+    job = xzalloc(sizeof *job);
+    job->mgr = mgr;
+    mgr->image_clean_busy = true;
+    compute_workers_submit(mgr->workers, compute_manager_image_clean_work,
+                           compute_manager_image_clean_done, job);
+}
 
 static void
 compute_manager_build_finish(struct compute_op *op)
@@ -837,6 +907,11 @@ compute_manager_build_failed(struct compute_op *op, struct error *cause)
     compute_conductor_cast(op->mgr->conductor, op->uuid, op->request_id,
                            CONDUCTOR_BUILD_FAILED, args);
     if (op->kind == COMPUTE_OP_BUILD) {
+        AUTOFREE char *dir = compute_spec_instance_path(
+            op->mgr->instances_dir, op->uuid, NULL);
+
+        /* The overlay and the links that keep cached images in use. */
+        compute_image_cache_remove_instance(dir);
         compute_manager_action_event(op, COMPUTE_EVENT_BUILD, cause);
     }
     error_free(cause);
@@ -1585,6 +1660,25 @@ compute_manager_handle_console(struct rpc_request *req, void *host_,
     return NULL;
 }
 
+/* snapshot_instance runs in compute-snapshot.c. */
+static struct error *
+compute_manager_handle_snapshot(struct rpc_request *req, void *host_,
+                                struct json_object **ret_result)
+{
+    struct compute_host *host = host_;
+    const struct compute_snapshot_env env = {
+        .workers = host->mgr->workers,
+        .conductor = host->mgr->conductor,
+        .image_cache = host->mgr->image_cache,
+        .instances_dir = host->mgr->instances_dir,
+        .host = host->name,
+        .simulated = host->mgr->options.domain_type == VIRT_DOMAIN_TEST,
+    };
+
+    (void) ret_result;
+    return compute_snapshot_start(&env, rpc_request_msg(req));
+}
+
 static const struct rpc_method compute_manager_methods[] = {
     { COMPUTE_BUILD_AND_RUN_INSTANCE, compute_manager_handle_build,
       compute_manager_validate_instance },
@@ -1606,6 +1700,8 @@ static const struct rpc_method compute_manager_methods[] = {
       compute_manager_validate_instance },
     { COMPUTE_GET_CONSOLE_OUTPUT, compute_manager_handle_console,
       compute_manager_validate_console },
+    { COMPUTE_SNAPSHOT_INSTANCE, compute_manager_handle_snapshot,
+      compute_manager_validate_instance },
 };
 
 /* ---- Host jobs --------------------------------------------------------- */
@@ -2080,6 +2176,8 @@ compute_manager_options_init(struct compute_manager_options *options)
     options->shutdown_timeout_ms = COMPUTE_MANAGER_SHUTDOWN_TIMEOUT_MS;
     options->boot_timeout_ms = COMPUTE_MANAGER_BOOT_TIMEOUT_MS;
     compute_conductor_options_init(&options->conductor);
+    options->image.max_age_s = COMPUTE_IMAGE_CACHE_DEFAULT_MAX_AGE;
+    options->image_clean_interval_ms = COMPUTE_MANAGER_IMAGE_CLEAN_MS;
 }
 
 static struct error *
@@ -2151,6 +2249,24 @@ compute_manager_new(const struct compute_manager_options *options,
                       && (options->domain_type != VIRT_DOMAIN_TEST
                           || mgr->boot_marker);
 
+    {
+        struct compute_image_cache_options io = options->image;
+        AUTOFREE char *cache_dir = io.cache_dir ? NULL : xasprintf(
+            "%s/image-cache", options->state_path);
+
+        if (cache_dir) {
+            io.cache_dir = cache_dir;
+        }
+        /* Before the workers: libcurl's global set-up. */
+        error = compute_image_cache_new(&io, &mgr->image_cache);
+        memset(&mgr->options.image, 0, sizeof mgr->options.image);
+        if (error) {
+            goto out_free_cache;
+        }
+    }
+    mgr->next_image_clean_ms = poll_loop_now_ms()
+                               + options->image_clean_interval_ms;
+
     retval = compute_queue_new(&mgr->events);
     if (!retval) {
         retval = compute_workers_new(options->n_workers, &mgr->workers);
@@ -2185,6 +2301,8 @@ compute_manager_new(const struct compute_manager_options *options,
 out_free:
     compute_workers_free(mgr->workers);
     compute_queue_free(mgr->events);
+out_free_cache:
+    compute_image_cache_free(mgr->image_cache);
     free(mgr->transport_url);
     free(mgr->instances_dir);
     free(mgr->boot_marker);
@@ -2242,6 +2360,7 @@ compute_manager_free(struct compute_manager *mgr)
         compute_manager_op_free(mgr->ops_head);
     }
     rpc_conn_free(mgr->conn);
+    compute_image_cache_free(mgr->image_cache);
 
     for (size_t i = 0; i < mgr->n_hosts; i++) {
         free(mgr->hosts[i].name);
@@ -2262,6 +2381,7 @@ compute_manager_run(struct compute_manager *mgr)
     compute_manager_run_events(mgr);
     compute_manager_run_hosts(mgr);
     compute_manager_run_ops(mgr);
+    compute_manager_run_image_clean(mgr);
     compute_conductor_run(mgr->conductor);
 }
 
@@ -2304,6 +2424,10 @@ compute_manager_wait(struct compute_manager *mgr)
         if (op->boot_wait && op->next_boot_check_ms < earliest) {
             earliest = op->next_boot_check_ms;
         }
+    }
+    if (mgr->options.image_clean_interval_ms > 0 && !mgr->image_clean_busy
+        && mgr->next_image_clean_ms < earliest) {
+        earliest = mgr->next_image_clean_ms;
     }
     if (earliest != LLONG_MAX) {
         poll_timer_wait_until(earliest);

@@ -48,6 +48,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "child-cell/compute-conductor.h"
+#include "child-cell/compute-image-cache.h"
 #include "child-cell/virt-driver.h"
 #include "shared/cleanup.h"
 #include "shared/compiler.h"
@@ -71,6 +72,8 @@ struct compute_manager;
 #define COMPUTE_MANAGER_BOOT_TIMEOUT_MS 300000LL
 /* How often a booting guest is looked at. */
 #define COMPUTE_MANAGER_BOOT_POLL_MS 1000LL
+/* Default period of the image cache cleanup. */
+#define COMPUTE_MANAGER_IMAGE_CLEAN_MS 600000LL
 /* Delay before a host whose hypervisor did not answer is tried again. */
 #define COMPUTE_MANAGER_INIT_RETRY_MS 10000LL
 
@@ -106,6 +109,12 @@ struct compute_manager_options {
     const char *boot_marker;
     /* Calls to the conductor: timeout and retries. */
     struct compute_conductor_options conductor;
+    /* Image downloads, cache and overlays (compute-image-cache.h); a
+     * NULL 'image.cache_dir' means "<state_path>/image-cache".  Builds
+     * prepare their image on a worker; the cache is cleaned every
+     * 'image_clean_interval_ms' (0: never) on a worker too. */
+    struct compute_image_cache_options image;
+    long long image_clean_interval_ms;
 };
 
 /* A host to serve: its name (the queue "compute.<name>", the service and

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <json-c/json.h>
 
+#include "child-cell/compute-image-cache.h"
 #include "shared/error.h"
 #include "shared/flavor.h"
 #include "shared/instance.h"
@@ -394,6 +395,7 @@ compute_spec_remove_files(const char *instances_dir, const char *uuid,
                                                         NULL);
 
         compute_spec_unlink(log);
+        compute_image_cache_remove_instance(dir);
         if (rmdir(dir) < 0 && errno != ENOENT) {
             LOG_WARN("cannot remove '%s': %s, ignoring", dir,
                      strerror(errno));

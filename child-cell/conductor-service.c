@@ -19,6 +19,7 @@
 #include "child-cell/conductor-build.h"
 #include "child-cell/conductor-host.h"
 #include "child-cell/conductor-instance.h"
+#include "child-cell/conductor-snapshot.h"
 #include "child-cell/conductor-private.h"
 #include "child-cell/rpcapi.h"
 #include "shared/db.h"
@@ -59,6 +60,8 @@ static const struct rpc_method conductor_methods[] = {
       conductor_instance_action_validate },
     { CONDUCTOR_RESUME_INSTANCE, conductor_instance_resume,
       conductor_instance_action_validate },
+    { CONDUCTOR_SNAPSHOT_INSTANCE, conductor_snapshot_instance,
+      conductor_snapshot_validate },
     { CONDUCTOR_INSTANCE_GET, conductor_instance_get,
       conductor_instance_get_validate },
     { CONDUCTOR_INSTANCE_LIST, conductor_instance_list,

@@ -79,6 +79,14 @@ struct compute_config {
     int default_domain_type;
     long long conductor_timeout;
     long long conductor_retries;
+    char *image_api_url;
+    char *image_auth_url;
+    char *image_username;
+    char *image_password;
+    char *image_project;
+    char *image_cache_dir;
+    long long image_cache_max_age;
+    long long image_cache_clean_interval;
 };
 
 #define COMPUTE_KEY(PATH, TYPE, MEMBER, DEFAULT, MIN, MAX, CHOICES, HELP) \
@@ -154,6 +162,33 @@ static const struct config_key compute_keys[] = {
                 conductor_retries, "10", 1, 1000, NULL,
                 "Attempts of each conductor call or cast before it is "
                 "given up (timeouts and an unreachable broker retry)"),
+    COMPUTE_KEY("image.api_url", CONFIG_TYPE_STRING, image_api_url, NULL,
+                0, 0, NULL,
+                "Image service endpoint (http://HOST:PORT/image) to "
+                "download images from; unset: read the image store's "
+                "paths directly"),
+    COMPUTE_KEY("image.auth_url", CONFIG_TYPE_STRING, image_auth_url, NULL,
+                0, 0, NULL,
+                "Identity endpoint (http://HOST:PORT/v3) for the token of "
+                "the service user"),
+    COMPUTE_KEY("image.username", CONFIG_TYPE_STRING, image_username, NULL,
+                0, 0, NULL, "Service user that downloads images"),
+    COMPUTE_KEY("image.password", CONFIG_TYPE_STRING, image_password, NULL,
+                0, 0, NULL, "Password of image.username"),
+    COMPUTE_KEY("image.project", CONFIG_TYPE_STRING, image_project, NULL,
+                0, 0, NULL, "Project of the service user's token"),
+    COMPUTE_KEY("image.cache_dir", CONFIG_TYPE_STRING, image_cache_dir, NULL,
+                0, 0, NULL,
+                "Absolute directory of the image cache; default: "
+                "image-cache under compute.state_path"),
+    COMPUTE_KEY("image.cache_max_age", CONFIG_TYPE_INT, image_cache_max_age,
+                "86400", 0, 100LL * 365 * 86400, NULL,
+                "Seconds a cached image may stay unused by any instance "
+                "of this host before the periodic cleanup removes it"),
+    COMPUTE_KEY("image.cache_clean_interval", CONFIG_TYPE_INT,
+                image_cache_clean_interval, "600", 0, 86400, NULL,
+                "Seconds between cleanups of the image cache; 0 disables "
+                "them"),
 };
 
 static const struct config_schema compute_schema = {
@@ -205,6 +240,14 @@ compute_manager_options_from_config(const struct compute_config *c,
     o->boot_marker = c->boot_marker;
     o->conductor.call_timeout_ms = (int) (c->conductor_timeout * MS_PER_S);
     o->conductor.max_attempts = (unsigned int) c->conductor_retries;
+    o->image.api_url = c->image_api_url;
+    o->image.auth_url = c->image_auth_url;
+    o->image.username = c->image_username;
+    o->image.password = c->image_password;
+    o->image.project = c->image_project;
+    o->image.cache_dir = c->image_cache_dir;
+    o->image.max_age_s = c->image_cache_max_age;
+    o->image_clean_interval_ms = c->image_cache_clean_interval * MS_PER_S;
 }
 
 /* Runs the service until SIGTERM or SIGINT.  Returns an exit status. */

@@ -24,8 +24,15 @@
  *   FLAVOR     {"flavorid", "name", "vcpus", "memory_mb", "root_gb",
  *               "ephemeral_gb", "swap", "extra_specs": {}}
  *   IMAGE      {"id", "properties": {"architecture", "hypervisor_type",
- *               ...}, and how compute boots it until the image service
- *               exists: "kernel", "initrd", "cmdline", "disk"}
+ *               ...}, "cmdline", the image store's paths "kernel",
+ *               "initrd", "disk" with "disk_format", and optionally where
+ *               to download them: "url", "kernel_url", "initrd_url"
+ *               (relative to the image endpoint) with their md5
+ *               ("checksum", "kernel_checksum", "initrd_checksum") and
+ *               sha512 ("os_hash_value", "kernel_os_hash_value",
+ *               "initrd_os_hash_value")} (shared/instance.h).  A compute
+ *               with image.api_url downloads, verifies and caches them
+ *               (compute-image-cache.h); one without reads the paths.
  *   SPEC       request spec: {"flavor": FLAVOR, "image": IMAGE,
  *               "availability_zone": str|null, "num_instances": int,
  *               "scheduler_hints": {}, "ignore_hosts": [str],
@@ -98,6 +105,17 @@
 #define CONDUCTOR_UNPAUSE_INSTANCE "unpause_instance"
 #define CONDUCTOR_SUSPEND_INSTANCE "suspend_instance"
 #define CONDUCTOR_RESUME_INSTANCE "resume_instance"
+
+/* snapshot_instance {"instance_uuid": str, "image_id": str,
+ *                    "image_type": "snapshot"|"backup",
+ *                    "backup_type": str (backup),
+ *                    "rotation": int >= 0 (backup)}
+ *   Nova's createImage / createBackup (conductor-snapshot.h): checks the
+ *   state (vm_state active, stopped, paused or suspended, no task,
+ *   launched), sets task_state image_snapshot (image_backup for a
+ *   backup), records instance action "createImage" / "createBackup" and
+ *   casts compute snapshot_instance to the instance's host. */
+#define CONDUCTOR_SNAPSHOT_INSTANCE "snapshot_instance"
 
 /* call instance_get {"instance_uuid": str} -> INSTANCE (NotFound error)
  * call instance_list {"host": str (optional), "limit": int (optional)}
@@ -180,5 +198,16 @@
 #define COMPUTE_SUSPEND_INSTANCE "suspend_instance"
 #define COMPUTE_RESUME_INSTANCE "resume_instance"
 #define COMPUTE_GET_CONSOLE_OUTPUT "get_console_output"
+
+/* cast snapshot_instance {"instance": INSTANCE, "image_id": str,
+ *                         "image_type": "snapshot"|"backup",
+ *                         "backup_type": str, "rotation": int}
+ *   Copies the instance's disk into image 'image_id' (queued in the image
+ *   service) and uploads it; for a backup, then deletes the older backups
+ *   of the instance with that backup_type beyond 'rotation'.  Ends with
+ *   instance_update task_state null (expected image_snapshot /
+ *   image_backup) and action_event compute_snapshot_instance /
+ *   compute_backup_instance (compute-snapshot.h). */
+#define COMPUTE_SNAPSHOT_INSTANCE "snapshot_instance"
 
 #endif /* NOVA_CHILD_CELL_RPCAPI_H */

@@ -563,16 +563,12 @@ virt_domain_xml_put_devices(struct xml_buf *buf,
                                  : VIRT_DEFAULT_DISK_FORMAT);
         xml_buf_put(buf, "'/>\n      <source file='");
         xml_buf_put_escaped(buf, image->disk_path);
-        /* The disk is the image service's own file, shared by every
-         * instance booted from it: <transient/> makes libvirt put the
-         * guest's writes in an overlay it discards when the domain stops,
-         * so the image is never written.  XXX: the root disk's contents
-         * therefore do not survive a stop or a hard reboot; a
-         * per-instance qcow2 overlay kept in the instance directory will
-         * replace this. */
+        /* On a real hypervisor this is the instance's own qcow2 overlay
+         * on the cached image (child-cell/compute-image-cache.h), so the
+         * guest writes only to its own file and the root disk survives a
+         * stop or a hard reboot. */
         xml_buf_put(buf, "'/>\n"
                     "      <target dev='vda' bus='virtio'/>\n"
-                    "      <transient/>\n"
                     "    </disk>\n");
     }
 

@@ -31,7 +31,9 @@ static const char *const instance_json_keys[] = {
 
 static const char *const instance_image_json_keys[] = {
     "id", "properties", "kernel", "initrd", "cmdline", "disk",
-    "disk_format", NULL,
+    "disk_format", "url", "checksum", "os_hash_value", "kernel_url",
+    "kernel_checksum", "kernel_os_hash_value", "initrd_url",
+    "initrd_checksum", "initrd_os_hash_value", NULL,
 };
 
 /* ---- States ----------------------------------------------------------- */
@@ -528,6 +530,15 @@ instance_image_free(struct instance_image *image)
     free(image->cmdline);
     free(image->disk);
     free(image->disk_format);
+    free(image->url);
+    free(image->checksum);
+    free(image->os_hash_value);
+    free(image->kernel_url);
+    free(image->kernel_checksum);
+    free(image->kernel_os_hash_value);
+    free(image->initrd_url);
+    free(image->initrd_checksum);
+    free(image->initrd_os_hash_value);
     free(image);
 }
 
@@ -549,6 +560,15 @@ instance_image_clone(const struct instance_image *image)
     copy->cmdline = xstrdup_or_null(image->cmdline);
     copy->disk = xstrdup_or_null(image->disk);
     copy->disk_format = xstrdup_or_null(image->disk_format);
+    copy->url = xstrdup_or_null(image->url);
+    copy->checksum = xstrdup_or_null(image->checksum);
+    copy->os_hash_value = xstrdup_or_null(image->os_hash_value);
+    copy->kernel_url = xstrdup_or_null(image->kernel_url);
+    copy->kernel_checksum = xstrdup_or_null(image->kernel_checksum);
+    copy->kernel_os_hash_value = xstrdup_or_null(image->kernel_os_hash_value);
+    copy->initrd_url = xstrdup_or_null(image->initrd_url);
+    copy->initrd_checksum = xstrdup_or_null(image->initrd_checksum);
+    copy->initrd_os_hash_value = xstrdup_or_null(image->initrd_os_hash_value);
     return copy;
 }
 
@@ -572,7 +592,18 @@ instance_image_equal(const struct instance_image *a,
            && instance_str_equal(a->initrd, b->initrd)
            && instance_str_equal(a->cmdline, b->cmdline)
            && instance_str_equal(a->disk, b->disk)
-           && instance_str_equal(a->disk_format, b->disk_format);
+           && instance_str_equal(a->disk_format, b->disk_format)
+           && instance_str_equal(a->url, b->url)
+           && instance_str_equal(a->checksum, b->checksum)
+           && instance_str_equal(a->os_hash_value, b->os_hash_value)
+           && instance_str_equal(a->kernel_url, b->kernel_url)
+           && instance_str_equal(a->kernel_checksum, b->kernel_checksum)
+           && instance_str_equal(a->kernel_os_hash_value,
+                                 b->kernel_os_hash_value)
+           && instance_str_equal(a->initrd_url, b->initrd_url)
+           && instance_str_equal(a->initrd_checksum, b->initrd_checksum)
+           && instance_str_equal(a->initrd_os_hash_value,
+                                 b->initrd_os_hash_value);
 }
 
 void
@@ -597,6 +628,34 @@ instance_json_string(const char *s)
     return s ? json_object_new_string(s) : NULL;
 }
 
+/* Adds the optional download keys of 'image' that are set to 'obj'. */
+static void
+instance_image_download_to_json(const struct instance_image *image,
+                                struct json_object *obj)
+{
+    const struct {
+        const char *key;
+        const char *value;
+    } keys[] = {
+        { "url", image->url },
+        { "checksum", image->checksum },
+        { "os_hash_value", image->os_hash_value },
+        { "kernel_url", image->kernel_url },
+        { "kernel_checksum", image->kernel_checksum },
+        { "kernel_os_hash_value", image->kernel_os_hash_value },
+        { "initrd_url", image->initrd_url },
+        { "initrd_checksum", image->initrd_checksum },
+        { "initrd_os_hash_value", image->initrd_os_hash_value },
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+        if (keys[i].value) {
+            json_object_object_add(obj, keys[i].key,
+                                   json_object_new_string(keys[i].value));
+        }
+    }
+}
+
 struct json_object *
 instance_image_to_json(const struct instance_image *image)
 {
@@ -615,6 +674,7 @@ instance_image_to_json(const struct instance_image *image)
     json_object_object_add(obj, "disk", instance_json_string(image->disk));
     json_object_object_add(obj, "disk_format",
                            instance_json_string(image->disk_format));
+    instance_image_download_to_json(image, obj);
     return obj;
 }
 
@@ -649,7 +709,36 @@ instance_image_from_json(const struct json_object *obj, const char *path,
                                             &image->disk))
         || (error = instance_get_opt_string(
                 obj, path, "disk_format", INSTANCE_IMAGE_FORMAT_MAX_LENGTH,
-                &image->disk_format))) {
+                &image->disk_format))
+        || (error = instance_get_opt_string(
+                obj, path, "url", INSTANCE_IMAGE_URL_MAX_LENGTH,
+                &image->url))
+        || (error = instance_get_opt_string(
+                obj, path, "checksum", INSTANCE_IMAGE_HASH_MAX_LENGTH,
+                &image->checksum))
+        || (error = instance_get_opt_string(
+                obj, path, "os_hash_value", INSTANCE_IMAGE_HASH_MAX_LENGTH,
+                &image->os_hash_value))
+        || (error = instance_get_opt_string(
+                obj, path, "kernel_url", INSTANCE_IMAGE_URL_MAX_LENGTH,
+                &image->kernel_url))
+        || (error = instance_get_opt_string(
+                obj, path, "kernel_checksum", INSTANCE_IMAGE_HASH_MAX_LENGTH,
+                &image->kernel_checksum))
+        || (error = instance_get_opt_string(
+                obj, path, "kernel_os_hash_value",
+                INSTANCE_IMAGE_HASH_MAX_LENGTH,
+                &image->kernel_os_hash_value))
+        || (error = instance_get_opt_string(
+                obj, path, "initrd_url", INSTANCE_IMAGE_URL_MAX_LENGTH,
+                &image->initrd_url))
+        || (error = instance_get_opt_string(
+                obj, path, "initrd_checksum", INSTANCE_IMAGE_HASH_MAX_LENGTH,
+                &image->initrd_checksum))
+        || (error = instance_get_opt_string(
+                obj, path, "initrd_os_hash_value",
+                INSTANCE_IMAGE_HASH_MAX_LENGTH,
+                &image->initrd_os_hash_value))) {
         return error;
     }
     *ret_image = TAKE_PTR(image);
@@ -864,7 +953,36 @@ instance_validate_image(const struct instance_image *image,
                                           INSTANCE_IMAGE_PATH_MAX_LENGTH))
         || (error = instance_check_string(
                 path, "disk_format", image->disk_format, false,
-                INSTANCE_IMAGE_FORMAT_MAX_LENGTH))) {
+                INSTANCE_IMAGE_FORMAT_MAX_LENGTH))
+        || (error = instance_check_string(
+                path, "url", image->url, false,
+                INSTANCE_IMAGE_URL_MAX_LENGTH))
+        || (error = instance_check_string(
+                path, "checksum", image->checksum, false,
+                INSTANCE_IMAGE_HASH_MAX_LENGTH))
+        || (error = instance_check_string(
+                path, "os_hash_value", image->os_hash_value, false,
+                INSTANCE_IMAGE_HASH_MAX_LENGTH))
+        || (error = instance_check_string(
+                path, "kernel_url", image->kernel_url, false,
+                INSTANCE_IMAGE_URL_MAX_LENGTH))
+        || (error = instance_check_string(
+                path, "kernel_checksum", image->kernel_checksum, false,
+                INSTANCE_IMAGE_HASH_MAX_LENGTH))
+        || (error = instance_check_string(
+                path, "kernel_os_hash_value",
+                image->kernel_os_hash_value, false,
+                INSTANCE_IMAGE_HASH_MAX_LENGTH))
+        || (error = instance_check_string(
+                path, "initrd_url", image->initrd_url, false,
+                INSTANCE_IMAGE_URL_MAX_LENGTH))
+        || (error = instance_check_string(
+                path, "initrd_checksum", image->initrd_checksum, false,
+                INSTANCE_IMAGE_HASH_MAX_LENGTH))
+        || (error = instance_check_string(
+                path, "initrd_os_hash_value",
+                image->initrd_os_hash_value, false,
+                INSTANCE_IMAGE_HASH_MAX_LENGTH))) {
         return error;
     }
     return NULL;

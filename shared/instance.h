@@ -20,14 +20,26 @@
  *     IMAGE  {"id": str | null, "properties": {"k": "v"},
  *             "kernel": str | null, "initrd": str | null,
  *             "cmdline": str | null, "disk": str | null,
- *             "disk_format": str | null}
+ *             "disk_format": str | null, "url": str, "checksum": str,
+ *             "os_hash_value": str, "kernel_url": str,
+ *             "kernel_checksum": str, "kernel_os_hash_value": str,
+ *             "initrd_url": str, "initrd_checksum": str,
+ *             "initrd_os_hash_value": str}
  *            What the instance boots from.  'properties' are the image's
  *            properties as the image service stores them (all strings:
  *            "architecture", "hypervisor_type", "hw_disk_bus", ...).
  *            Until the image service exists, "kernel", "initrd",
  *            "cmdline" and "disk" tell nova-compute how to boot (paths on
  *            the compute host, a kernel command line), and "disk_format"
- *            ("qcow2", "raw") how to read "disk".
+ *            ("qcow2", "raw") how to read "disk".  The other keys are
+ *            optional (absent or null) and say where a compute host
+ *            downloads the files from the image service: "url" for the
+ *            disk, "kernel_url" and "initrd_url" for an AMI's kernel and
+ *            ramdisk, each a path relative to the image endpoint
+ *            ("/v2/images/<id>/file") or an absolute http(s) URL, with
+ *            the file's md5 ("checksum", 32 hex digits) and sha512
+ *            ("os_hash_value", 128 hex digits) to verify it against
+ *            (child-cell/compute-image-cache.h).
  *
  * instance_from_json() is strict: "uuid" (canonical form), "project_id",
  * "user_id", "flavor" and "vm_state" are required; every other key may be
@@ -221,6 +233,8 @@ const char *instance_api_status(enum instance_vm_state vm_state,
 #define INSTANCE_IMAGE_PATH_MAX_LENGTH 4096  /* kernel, initrd, disk */
 #define INSTANCE_IMAGE_CMDLINE_MAX_LENGTH 4096
 #define INSTANCE_IMAGE_FORMAT_MAX_LENGTH 64
+#define INSTANCE_IMAGE_URL_MAX_LENGTH 4096
+#define INSTANCE_IMAGE_HASH_MAX_LENGTH 128   /* checksum, os_hash_value */
 /* Largest update_seq accepted from JSON (2^53: exact in every JSON
  * reader). */
 #define INSTANCE_MAX_UPDATE_SEQ (INT64_C(1) << 53)
@@ -243,6 +257,16 @@ struct instance_image {
     char *cmdline;
     char *disk;
     char *disk_format;
+    /* Downloads (see IMAGE above); NULL when not given. */
+    char *url;
+    char *checksum;
+    char *os_hash_value;
+    char *kernel_url;
+    char *kernel_checksum;
+    char *kernel_os_hash_value;
+    char *initrd_url;
+    char *initrd_checksum;
+    char *initrd_os_hash_value;
 };
 
 /* An instance.  Members are public; every pointer is owned by the

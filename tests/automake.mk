@@ -657,12 +657,36 @@ EXTRA_DIST += tests/bench/run-bench tests/bench/test-bench-smoke
 # --- end section: bench-api ---
 
 # --- section: image-cache ---
+# nova-compute's image cache against nova-api's real image service over
+# HTTP and a real MariaDB: downloads and checksums, cache hits, 20
+# concurrent builds downloading once, token refresh, AMI files, the qcow2
+# overlay (skipped without qemu-img) and the cleanup.
+check_PROGRAMS += tests/integration/test-image-cache
+TESTS += tests/integration/test-image-cache
+tests_integration_test_image_cache_SOURCES = \
+	tests/integration/test-image-cache.c $(TEST_ENV_SOURCES)
+tests_integration_test_image_cache_CFLAGS = $(TEST_CFLAGS) $(MHD_CFLAGS) \
+	$(LIBCURL_CFLAGS) $(LIBVIRT_CFLAGS) $(TEST_ENV_CFLAGS)
+tests_integration_test_image_cache_LDADD = child-cell/libchildcell.la \
+	$(COMPUTE_API_LDADD) $(LIBCURL_LIBS) $(OPENSSL_LIBS) $(CMOCKA_LIBS) \
+	$(PTHREAD_LIBS) -lm
 # --- end section: image-cache ---
 
 # --- section: cells-tree ---
 # --- end section: cells-tree ---
 
 # --- section: snapshot ---
+# createImage and createBackup through the HTTP API of a whole cloud that
+# deploy/cloud starts from this build tree (simulated hosts).
+check_PROGRAMS += tests/integration/test-snapshot
+TESTS += tests/integration/test-snapshot
+tests_integration_test_snapshot_SOURCES = \
+	tests/integration/test-snapshot.c $(TEST_ENV_SOURCES)
+tests_integration_test_snapshot_CFLAGS = $(TEST_CFLAGS) $(LIBCURL_CFLAGS) \
+	$(TEST_ENV_CFLAGS) \
+	-DTEST_SNAPSHOT_BUILDDIR='"$(abs_top_builddir)"'
+tests_integration_test_snapshot_LDADD = $(TEST_LDADD) $(LIBCURL_LIBS) \
+	$(JSONC_LIBS)
 # --- end section: snapshot ---
 
 # --- section: cells-admin ---
