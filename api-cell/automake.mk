@@ -179,7 +179,25 @@ api_cell_libcomputeapi_la_SOURCES += \
 # --- end section: snapshot ---
 
 # --- section: cells-heal ---
+# "nova-manage cell heal": an RPC call to the API cell's nova-cells.
+api_cell_nova_manage_SOURCES += \
+	api-cell/manage-heal.h api-cell/manage-heal.c
+api_cell_nova_manage_LDADD += $(RABBITMQ_LIBS)
 # --- end section: cells-heal ---
 
 # --- section: cells-admin ---
+# The health and capacity of each cell in cell_mappings (written by the
+# root's nova-cells), the nova-manage commands that show them and map
+# hosts (cell list / capacities / discover_hosts, host list, instance
+# locate), and the os-cells admin API.  discover_hosts reads each cell's
+# services through child-cell/libchildcell.la.
+DB_MIGRATIONS_API += shared/db/migrations/api/0007_cell_health.sql
+api_cell_libcellregistry_la_SOURCES += \
+	api-cell/cell-status.h api-cell/cell-status.c \
+	api-cell/manage-host.h api-cell/manage-host.c \
+	api-cell/manage-instance.h api-cell/manage-instance.c
+CELL_REGISTRY_LDADD += child-cell/libchildcell.la shared/libnovashared.la \
+	$(JSONC_LIBS) $(MARIADB_LIBS) -lm
+api_cell_libcomputeapi_la_SOURCES += api-cell/cells-api.h api-cell/cells-api.c
+api_cell_nova_api_LDADD += $(CELL_REGISTRY_LDADD)
 # --- end section: cells-admin ---

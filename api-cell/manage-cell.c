@@ -21,6 +21,8 @@
 #include <json-c/json.h>
 
 #include "api-cell/cell-registry.h"
+#include "api-cell/cell-status.h"
+#include "cells-rpc/cell-capacity.h"
 #include "cells-rpc/cell-path.h"
 #include "shared/cleanup.h"
 #include "shared/db-migrate.h"
@@ -41,10 +43,7 @@
  * manage_cell_error_is_usage().  The command line is single-threaded. */
 static const struct error *manage_cell_last_usage_error;
 
-static struct error *
-manage_cell_usage(const char *fmt, ...) PRINTF_FMT(1, 2);
-
-static struct error *
+struct error *
 manage_cell_usage(const char *fmt, ...)
 {
     struct error *error;
@@ -78,6 +77,7 @@ enum manage_cell_opt {
     OPT_DISABLED,
     OPT_FORMAT,
     OPT_PRUNE,
+    OPT_CELL,
     MANAGE_CELL_N_OPTS
 };
 
@@ -98,6 +98,7 @@ static const struct {
     [OPT_DISABLED] = { "disabled", false, false },
     [OPT_FORMAT] = { "format", true, false },
     [OPT_PRUNE] = { "prune", false, false },
+    [OPT_CELL] = { "cell", true, false },
 };
 
 #define OPT_BIT(OPT) (1u << (OPT))
@@ -222,8 +223,7 @@ manage_cell_parse(const char *verb, int argc, char *argv[],
 
 /* ---- Database -------------------------------------------------------- */
 
-/* Opens the API database at 'url' and checks that its schema is current. */
-static struct error *
+struct error *
 manage_cell_open(const char *url, struct db **ret_db)
 {
     CLEANUP(db_closep) struct db *db = NULL;
@@ -254,7 +254,7 @@ manage_cell_open(const char *url, struct db **ret_db)
 
 /* ---- Output helpers -------------------------------------------------- */
 
-static void
+void
 manage_cell_print_json(FILE *out, struct json_object *doc)
 {
     fprintf(out, "%s\n", json_object_to_json_string_ext(
@@ -277,16 +277,7 @@ manage_cell_width(const char *s)
     return width;
 }
 
-/* A boxed table: 'n_columns' headers, then rows of owned strings. */
-struct manage_cell_table {
-    const char *const *headers;
-    size_t n_columns;
-    char **cells;               /* row-major */
-    size_t n_rows;
-};
-
-/* Appends a row of 'table->n_columns' strings, taking ownership. */
-static void
+void
 manage_cell_table_add(struct manage_cell_table *table, char **row)
 {
     size_t n = table->n_columns;
@@ -297,7 +288,7 @@ manage_cell_table_add(struct manage_cell_table *table, char **row)
     table->n_rows++;
 }
 
-static void
+void
 manage_cell_table_destroy(struct manage_cell_table *table)
 {
     for (size_t i = 0; i < table->n_rows * table->n_columns; i++) {
@@ -331,7 +322,7 @@ manage_cell_table_line(FILE *out, const size_t *widths,
     fputs("|\n", out);
 }
 
-static void
+void
 manage_cell_table_print(FILE *out, const struct manage_cell_table *table)
 {
     size_t n = table->n_columns;
@@ -697,29 +688,85 @@ manage_cell_load(const char *api_db_url, FILE *out, int argc, char *argv[])
 
 /* ---- list, show, tree ------------------------------------------------ */
 
-/* The columns of "cell list".  XXX: the health of each cell (last heard
- * from, capacity) comes from nova-cells once it reports it; it will be
- * more columns at the end of this table. */
+/* The columns of "cell list": the registry's settings, then the health
+ * that nova-cells of the root records (cell-status.h): when the cell's
+ * parent last heard from it, what its parent holds of it, and the free
+ * RAM (MiB) and vCPUs of its latest capacity report. */
 static const char *const manage_cell_list_headers[] = {
     "Name", "Path", "Parent", "Hosts", "Disabled", "Transport URL",
-    "Database", "Weight Offset", "Weight Scale",
+    "Database", "Weight Offset", "Weight Scale", "Last Heard", "Health",
+    "Free RAM MB", "Free vCPUs",
 };
 
-/* Reads every cell for list, show and tree. */
+/* Reads every cell for list, show and tree, and their status if
+ * 'ret_status' is not NULL. */
+static struct error *
+manage_cell_read_all_status(const char *api_db_url,
+                            struct cell_registry_list **ret_list,
+                            struct cell_status_list **ret_status)
+{
+    CLEANUP(db_closep) struct db *db = NULL;
+    CLEANUP(cell_registry_list_freep) struct cell_registry_list *list = NULL;
+    struct error *error = manage_cell_open(api_db_url, &db);
+
+    if (!error) {
+        error = cell_registry_list(db, &list);
+    }
+    if (!error && ret_status) {
+        error = cell_status_list(db, ret_status);
+    }
+    if (!error) {
+        *ret_list = TAKE_PTR(list);
+    }
+    return error;
+}
+
 static struct error *
 manage_cell_read_all(const char *api_db_url,
                      struct cell_registry_list **ret_list)
 {
-    CLEANUP(db_closep) struct db *db = NULL;
-    struct error *error = manage_cell_open(api_db_url, &db);
+    return manage_cell_read_all_status(api_db_url, ret_list, NULL);
+}
 
-    return error ? error : cell_registry_list(db, ret_list);
+/* Adds the status of 'status' (may be NULL) to the JSON form 'doc' of a
+ * cell: last_heard_at, health, free_ram_mb, free_vcpus (null when
+ * unknown). */
+static void
+manage_cell_status_to_json(struct json_object *doc,
+                           const struct cell_status *status)
+{
+    const struct cell_capacity *cap = status ? status->capacity : NULL;
+
+    json_object_object_add(doc, "last_heard_at",
+                           status && status->last_heard_at
+                           ? json_object_new_string(status->last_heard_at)
+                           : NULL);
+    json_object_object_add(doc, "health",
+                           status && status->health
+                           ? json_object_new_string(status->health) : NULL);
+    json_object_object_add(doc, "free_ram_mb",
+                           cap ? json_object_new_int64(cap->free.ram_mb)
+                           : NULL);
+    json_object_object_add(doc, "free_vcpus",
+                           cap ? json_object_new_int64(cap->free.vcpus)
+                           : NULL);
+}
+
+/* "2026-01-02 03:04:05" (seconds) of a DATETIME(6) text, or "-". */
+static char *
+manage_cell_time_text(const char *datetime)
+{
+    if (!datetime) {
+        return xstrdup(MANAGE_CELL_NONE);
+    }
+    return xasprintf("%.19s", datetime);
 }
 
 struct error *
 manage_cell_list(const char *api_db_url, FILE *out, int argc, char *argv[])
 {
     CLEANUP(cell_registry_list_freep) struct cell_registry_list *list = NULL;
+    CLEANUP(cell_status_list_freep) struct cell_status_list *status = NULL;
     struct manage_cell_table table = {
         .headers = manage_cell_list_headers,
         .n_columns = ARRAY_SIZE(manage_cell_list_headers),
@@ -730,7 +777,7 @@ manage_cell_list(const char *api_db_url, FILE *out, int argc, char *argv[])
     error = manage_cell_parse("list", argc, argv, OPT_BIT(OPT_FORMAT), NULL,
                               &args);
     if (!error) {
-        error = manage_cell_read_all(api_db_url, &list);
+        error = manage_cell_read_all_status(api_db_url, &list, &status);
     }
     if (error) {
         return error;
@@ -739,14 +786,19 @@ manage_cell_list(const char *api_db_url, FILE *out, int argc, char *argv[])
         CLEANUP(json_putp) struct json_object *doc = json_object_new_array();
 
         for (size_t i = 0; i < list->n_cells; i++) {
-            json_object_array_add(doc,
-                                  cell_registry_cell_to_json(list->cells[i]));
+            struct json_object *cell
+                = cell_registry_cell_to_json(list->cells[i]);
+
+            manage_cell_status_to_json(
+                cell, cell_status_find(status, list->cells[i]->path));
+            json_object_array_add(doc, cell);
         }
         manage_cell_print_json(out, doc);
         return NULL;
     }
     for (size_t i = 0; i < list->n_cells; i++) {
         const struct cell_registry_cell *cell = list->cells[i];
+        const struct cell_status *st = cell_status_find(status, cell->path);
         char *database = cell_registry_redact_database_url(cell->database);
         char *row[] = {
             xstrdup(cell->name),
@@ -759,9 +811,156 @@ manage_cell_list(const char *api_db_url, FILE *out, int argc, char *argv[])
             database ? database : xstrdup(MANAGE_CELL_NONE),
             manage_cell_number_text(cell->weight_offset),
             manage_cell_number_text(cell->weight_scale),
+            manage_cell_time_text(st ? st->last_heard_at : NULL),
+            xstrdup(st && st->health ? st->health : MANAGE_CELL_NONE),
+            cell_status_free_ram_text(st),
+            cell_status_free_vcpus_text(st),
         };
 
         manage_cell_table_add(&table, row);
+    }
+    manage_cell_table_print(out, &table);
+    manage_cell_table_destroy(&table);
+    return NULL;
+}
+
+/* The JSON form of one cell's capacities for "cell capacities". */
+static struct json_object *
+manage_cell_capacity_json(const struct cell_registry_cell *cell,
+                          const struct cell_status *st)
+{
+    const struct cell_capacity *cap = st ? st->capacity : NULL;
+    struct json_object *doc = json_object_new_object();
+    struct json_object *units;
+
+    json_object_object_add(doc, "name", json_object_new_string(cell->name));
+    json_object_object_add(doc, "path", json_object_new_string(cell->path));
+    manage_cell_status_to_json(doc, st);
+    if (!cap) {
+        json_object_object_add(doc, "capacity", NULL);
+        return doc;
+    }
+    json_object_object_add(doc, "free_disk_gb",
+                           json_object_new_int64(cap->free.disk_gb));
+    json_object_object_add(doc, "total_ram_mb",
+                           json_object_new_int64(cap->total.ram_mb));
+    json_object_object_add(doc, "total_disk_gb",
+                           json_object_new_int64(cap->total.disk_gb));
+    json_object_object_add(doc, "total_vcpus",
+                           json_object_new_int64(cap->total.vcpus));
+    json_object_object_add(doc, "instances",
+                           json_object_new_int64(cap->n_instances));
+    units = json_object_new_array();
+    for (size_t i = 0; i < cap->n_units; i++) {
+        const struct cell_capacity_units *u = &cap->units[i];
+        struct json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "vcpus",
+                               json_object_new_int64(u->flavor.vcpus));
+        json_object_object_add(o, "ram_mb",
+                               json_object_new_int64(u->flavor.ram_mb));
+        json_object_object_add(o, "disk_gb",
+                               json_object_new_int64(u->flavor.disk_gb));
+        json_object_object_add(o, "units", json_object_new_int64(u->units));
+        json_object_array_add(units, o);
+    }
+    json_object_object_add(doc, "units", units);
+    return doc;
+}
+
+/* "512MB/1G/1cpu=44 ..." for the units of 'cap'. */
+static char *
+manage_cell_units_text(const struct cell_capacity *cap)
+{
+    AUTOFREE char *text = xstrdup("");
+
+    for (size_t i = 0; i < cap->n_units; i++) {
+        const struct cell_capacity_units *u = &cap->units[i];
+        char *longer = xasprintf("%s%s%lldMB/%lldG/%lldcpu=%lld", text,
+                                 i ? " " : "",
+                                 (long long) u->flavor.ram_mb,
+                                 (long long) u->flavor.disk_gb,
+                                 (long long) u->flavor.vcpus,
+                                 (long long) u->units);
+
+        free(text);
+        text = longer;
+    }
+    return *text ? TAKE_PTR(text) : xstrdup(MANAGE_CELL_NONE);
+}
+
+struct error *
+manage_cell_capacities(const char *api_db_url, FILE *out, int argc,
+                       char *argv[])
+{
+    static const char *const headers[] = {
+        "Cell", "Health", "Free RAM MB", "Free Disk GB", "Free vCPUs",
+        "Total RAM MB", "Total Disk GB", "Total vCPUs", "Instances",
+        "Free Units",
+    };
+    CLEANUP(cell_registry_list_freep) struct cell_registry_list *list = NULL;
+    CLEANUP(cell_status_list_freep) struct cell_status_list *status = NULL;
+    CLEANUP(json_putp) struct json_object *doc = json_object_new_array();
+    struct manage_cell_table table = {
+        .headers = headers,
+        .n_columns = ARRAY_SIZE(headers),
+    };
+    const struct cell_registry_cell *only = NULL;
+    struct manage_cell_args args;
+    struct error *error;
+
+    error = manage_cell_parse("capacities", argc, argv,
+                              OPT_BIT(OPT_FORMAT) | OPT_BIT(OPT_CELL), NULL,
+                              &args);
+    if (!error) {
+        error = manage_cell_read_all_status(api_db_url, &list, &status);
+    }
+    if (error) {
+        return error;
+    }
+    if (args.given[OPT_CELL]) {
+        only = cell_registry_list_find(list, args.values[OPT_CELL]);
+        if (!only) {
+            return error_new(ERROR_NOT_FOUND, "Cell '%s' not found",
+                             args.values[OPT_CELL]);
+        }
+    }
+    for (size_t i = 0; i < list->n_cells; i++) {
+        const struct cell_registry_cell *cell = list->cells[i];
+        const struct cell_status *st = cell_status_find(status, cell->path);
+        const struct cell_capacity *cap = st ? st->capacity : NULL;
+
+        if ((only && !cell_path_in_subtree(only->path, cell->path))
+            || (!only && !cell->parent_path)) {
+            continue;
+        }
+        if (args.json) {
+            json_object_array_add(doc, manage_cell_capacity_json(cell, st));
+            continue;
+        }
+        char *row[] = {
+            xstrdup(cell->path),
+            xstrdup(st && st->health ? st->health : MANAGE_CELL_NONE),
+            cell_status_free_ram_text(st),
+            cap ? xasprintf("%lld", (long long) cap->free.disk_gb)
+            : xstrdup(MANAGE_CELL_NONE),
+            cell_status_free_vcpus_text(st),
+            cap ? xasprintf("%lld", (long long) cap->total.ram_mb)
+            : xstrdup(MANAGE_CELL_NONE),
+            cap ? xasprintf("%lld", (long long) cap->total.disk_gb)
+            : xstrdup(MANAGE_CELL_NONE),
+            cap ? xasprintf("%lld", (long long) cap->total.vcpus)
+            : xstrdup(MANAGE_CELL_NONE),
+            cap ? xasprintf("%lld", (long long) cap->n_instances)
+            : xstrdup(MANAGE_CELL_NONE),
+            cap ? manage_cell_units_text(cap) : xstrdup(MANAGE_CELL_NONE),
+        };
+
+        manage_cell_table_add(&table, row);
+    }
+    if (args.json) {
+        manage_cell_print_json(out, doc);
+        return NULL;
     }
     manage_cell_table_print(out, &table);
     manage_cell_table_destroy(&table);

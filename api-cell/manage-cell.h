@@ -10,6 +10,15 @@
  *     cell delete NAME
  *     cell disable NAME
  *     cell enable NAME
+ *     cell capacities [--cell NAME] [--format ...]
+ *                                       latest capacity report per cell
+ *
+ * The list shows, beside each cell's settings, its health as nova-cells of
+ * the root records it (cell-status.h): last heard, health, free RAM and
+ * vCPUs.  capacities is listed in the table of manage-host.h with the
+ * other commands of the cell-aware admin (cell discover_hosts, host list;
+ * instance locate in manage-instance.h), which share the helpers at the
+ * end of this file.
  *
  * where the options of create and update are
  *
@@ -44,6 +53,7 @@
 #include "shared/compiler.h"
 
 struct error;
+struct json_object;
 
 /* Most arguments after the verb: room for every option of create. */
 #define MANAGE_CELL_MAX_ARGS 64
@@ -93,5 +103,42 @@ struct error *manage_cell_disable(const char *api_db_url, FILE *out,
                                   int argc, char *argv[]) WARN_UNUSED;
 struct error *manage_cell_enable(const char *api_db_url, FILE *out,
                                  int argc, char *argv[]) WARN_UNUSED;
+struct error *manage_cell_capacities(const char *api_db_url, FILE *out,
+                                     int argc, char *argv[]) WARN_UNUSED;
+
+/* ---- Helpers shared with manage-host.c and manage-instance.c ---------- */
+
+struct db;
+
+/* Returns an ERROR_INVALID error with the printf-style message 'fmt' that
+ * manage_cell_error_is_usage() recognises (exit 2). */
+struct error *manage_cell_usage(const char *fmt, ...) PRINTF_FMT(1, 2)
+    WARN_UNUSED;
+
+/* Opens the API database at 'url' and checks that its schema is current.
+ * Stores the connection in '*ret_db', which the caller closes. */
+struct error *manage_cell_open(const char *url, struct db **ret_db)
+    WARN_UNUSED;
+
+/* Prints 'doc' (borrowed) pretty-printed, with a final newline. */
+void manage_cell_print_json(FILE *out, struct json_object *doc);
+
+/* A boxed table: 'n_columns' headers, then rows of owned strings. */
+struct manage_cell_table {
+    const char *const *headers;
+    size_t n_columns;
+    char **cells;               /* row-major */
+    size_t n_rows;
+};
+
+/* Appends a row of 'table->n_columns' strings, taking ownership. */
+void manage_cell_table_add(struct manage_cell_table *table, char **row);
+
+/* Prints 'table' aligned, boxed with '+', '-' and '|'. */
+void manage_cell_table_print(FILE *out,
+                             const struct manage_cell_table *table);
+
+/* Frees the rows of 'table'. */
+void manage_cell_table_destroy(struct manage_cell_table *table);
 
 #endif /* NOVA_MANAGE_CELL_H */

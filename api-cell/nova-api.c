@@ -32,6 +32,7 @@
 #include "api-cell/api-db.h"
 #include "api-cell/api-versions-doc.h"
 #include "api-cell/availability-zones-api.h"
+#include "api-cell/cells-api.h"
 #include "api-cell/cells-client.h"
 #include "api-cell/compute-api.h"
 #include "api-cell/flavors-api.h"
@@ -242,6 +243,7 @@ api_run(const struct api_config *config)
                  ? "reaches the tree through nova-cells of the API cell"
                  : "runs without nova-cells");
         /* Compute API modules register here. */
+        cells_api_register(router, &compute);
         servers_api_register(router, &compute);
         services_api_register(router, &compute);
         hypervisors_api_register(router, &compute);

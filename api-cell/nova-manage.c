@@ -23,6 +23,9 @@
 #include "api-cell/identity-password.h"
 #include "api-cell/identity-store.h"
 #include "api-cell/manage-cell.h"
+#include "api-cell/manage-host.h"
+#include "api-cell/manage-instance.h"
+#include "api-cell/manage-heal.h"
 #include "child-cell/cell-db-service.h"
 #include "shared/cleanup.h"
 #include "shared/config.h"
@@ -852,6 +855,8 @@ manage_service_force_down(struct manage_ctx *ctx, int argc, char *argv[])
 /* ---- The command table ----------------------------------------------- */
 
 static const struct manage_command manage_commands[] = {
+    { "cell", "heal", "[--cell NAME] [--format F]", 0, 8, NULL,
+      "repair the top view from the leaves (manage-heal.h)", manage_heal },
     { "api_db", "sync", "", 0, 0, manage_api_db_sync,
       "upgrade the API database schema (api_database.connection)" },
     { "api_db", "version", "", 0, 0, manage_api_db_version,
@@ -896,28 +901,43 @@ static const struct manage_command manage_commands[] = {
       "mark a service down whatever its heartbeats (--unset: undo)" },
 };
 
-/* Every command: manage_commands, then the cell commands of
- * manage-cell.h.  Built once by manage_commands_init(). */
+/* Every command: manage_commands, then the commands of manage-cell.h,
+ * manage-host.h and manage-instance.h (all with the signature of
+ * manage-cell.h).  Built once by manage_commands_init(). */
 static struct manage_command *manage_all;
 static size_t manage_n_all;
 
 static void
 manage_commands_init(void)
 {
+    const struct {
+        const struct manage_cell_command *commands;
+        size_t n;
+    } tables[] = {
+        { manage_cell_commands, manage_cell_n_commands },
+        { manage_host_commands, manage_host_n_commands },
+        { manage_instance_commands, manage_instance_n_commands },
+    };
     size_t n = ARRAY_SIZE(manage_commands);
 
-    manage_all = xcalloc(n + manage_cell_n_commands, sizeof *manage_all);
-    memcpy(manage_all, manage_commands, sizeof manage_commands);
-    for (size_t i = 0; i < manage_cell_n_commands; i++) {
-        const struct manage_cell_command *c = &manage_cell_commands[i];
-
-        manage_all[n + i] = (struct manage_command) {
-            .category = c->category, .verb = c->verb, .args = c->args,
-            .min_args = c->min_args, .max_args = c->max_args,
-            .help = c->help, .cell_handler = c->handler,
-        };
+    for (size_t t = 0; t < ARRAY_SIZE(tables); t++) {
+        n += tables[t].n;
     }
-    manage_n_all = n + manage_cell_n_commands;
+    manage_all = xcalloc(n, sizeof *manage_all);
+    memcpy(manage_all, manage_commands, sizeof manage_commands);
+    n = ARRAY_SIZE(manage_commands);
+    for (size_t t = 0; t < ARRAY_SIZE(tables); t++) {
+        for (size_t i = 0; i < tables[t].n; i++) {
+            const struct manage_cell_command *c = &tables[t].commands[i];
+
+            manage_all[n++] = (struct manage_command) {
+                .category = c->category, .verb = c->verb, .args = c->args,
+                .min_args = c->min_args, .max_args = c->max_args,
+                .help = c->help, .cell_handler = c->handler,
+            };
+        }
+    }
+    manage_n_all = n;
 }
 
 /* Runs 'command' and returns its error, setting 'ctx->usage_error' when

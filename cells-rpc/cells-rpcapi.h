@@ -39,11 +39,17 @@
 
 /* cast instance_action {"instance_uuid": str, "cell_path": str,
  *                       "action": "delete"|"reboot"|"stop"|"start"|
- *                                 "pause"|"unpause"|"suspend"|"resume",
+ *                                 "pause"|"unpause"|"suspend"|"resume"|
+ *                                 "snapshot",
  *                       "args": {} (reboot: {"reboot_type":
- *                                             "SOFT"|"HARD"})}
+ *                                             "SOFT"|"HARD"};
+ *                                   snapshot: {"image_id": str,
+ *                                     "image_type": "snapshot"|"backup",
+ *                                     "backup_type": str (backup),
+ *                                     "rotation": int (backup)})}
  *   Sent down the path to the leaf 'cell_path', which casts the matching
- *   conductor method (delete_instance, reboot_instance, ...). */
+ *   conductor method (delete_instance, reboot_instance, ...;
+ *   snapshot_instance with the snapshot's args next to the uuid). */
 #define CELLS_INSTANCE_ACTION "instance_action"
 
 /* call service_list {"cell_path": str|null (the subtree; null: all),
@@ -90,6 +96,17 @@
  *   The leaf asks compute.<host> of the instance. */
 #define CELLS_GET_CONSOLE_OUTPUT "get_console_output"
 
+/* call heal {"cell_path": str|null (the subtree; null: all)}
+ *   -> {"checked": int, "fixed": [uuid], "deleted": [uuid],
+ *       "missing_cells": [cell path]}
+ *   Root only: compares the leaves' digests with the top view and repairs
+ *   what differs (child-cell/cells-heal.h).  "fixed": rows updated,
+ *   inserted or marked deleted from a leaf's own row; "deleted": top-view
+ *   rows of an instance their leaf does not have; "missing_cells": leaves
+ *   that did not answer, left unchecked.  Also run every
+ *   cells.heal_interval seconds. */
+#define CELLS_HEAL "heal"
+
 /* ---- from nova-conductor (leaf cells) ---------------------------------- */
 
 /* cast instance_update_at_top {"instance": INSTANCE, "fault": FAULT|null}
@@ -135,5 +152,14 @@
 #define CELLS_MSG_INSTANCE_ACTION_LIST "instance_action_list"
 #define CELLS_MSG_INSTANCE_ACTION_GET "instance_action_get"
 #define CELLS_MSG_GET_CONSOLE_OUTPUT "get_console_output"
+
+/* Heal (child-cell/cells-heal.h).  Broadcast down with a response, then
+ * targeted at a leaf for the following pages: heal_digest {"marker": int
+ * (optional), "limit": int (optional)} -> {"leaf": bool, "instances":
+ * [[uuid, update_seq, deleted]], "next": int|null}.  Targeted at a leaf:
+ * heal_fetch {"uuids": [uuid]} -> {"instances": [{"instance": INSTANCE,
+ * "fault": FAULT|null}], "missing": [uuid]}. */
+#define CELLS_MSG_HEAL_DIGEST "heal_digest"
+#define CELLS_MSG_HEAL_FETCH "heal_fetch"
 
 #endif /* NOVA_CELLS_RPCAPI_H */

@@ -149,9 +149,16 @@ child_cell_libchildcell_la_LIBADD += $(LIBCURL_LIBS) $(OPENSSL_LIBS) \
 # --- end section: image-cache ---
 
 # --- section: cells-admin ---
+# The health of every cell carried up with the capacity reports and
+# written by the root's nova-cells into the API database.
+child_cell_nova_cells_SOURCES += \
+	child-cell/cells-health-report.h child-cell/cells-health-report.c
 # --- end section: cells-admin ---
 
 # --- section: cells-heal ---
+# The periodic and on-demand heal of the top view against the leaves.
+child_cell_nova_cells_SOURCES += \
+	child-cell/cells-heal.h child-cell/cells-heal.c
 # --- end section: cells-heal ---
 
 # --- section: snapshot ---

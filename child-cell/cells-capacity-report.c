@@ -13,6 +13,7 @@
 #include "cells-rpc/cell-node.h"
 #include "cells-rpc/cells-rpcapi.h"
 #include "child-cell/cell-db-node.h"
+#include "child-cell/cells-health-report.h"
 #include "child-cell/cells-private.h"
 #include "shared/error.h"
 #include "shared/json-util.h"
@@ -198,6 +199,7 @@ cells_capacity_report_send(struct cells_service *svc)
     }
     args = json_object_new_object();
     json_object_object_add(args, "capacity", cell_capacity_to_json(cap));
+    cells_health_report_add(svc, args);
     error = cell_msg_new_targeted(svc->path, svc->cell->parent->path,
                                   CELLS_MSG_CAPACITY_REPORT, args, &msg);
     if (!error) {
@@ -252,6 +254,7 @@ cells_capacity_report_cell(struct cell_request *req, void *svc_,
     cell_capacity_free(child->capacity);
     child->capacity = cap;
     cell_health_record_report(&child->health, poll_loop_now_ms());
+    cells_health_report_received(svc, child, msg->args);
     svc->stats.reports_received++;
     return NULL;
 }

@@ -1,6 +1,7 @@
 /* cells-private.h: what the modules of nova-cells share
  * (cells-service.c, cells-build.c, cells-state.c, cells-capacity-report.c,
- * cells-calls.c).  Not for other callers: they use cells-service.h.
+ * cells-calls.c, cells-heal.c).  Not for other callers: they use
+ * cells-service.h.
  *
  * Everything here belongs to the thread that runs the service. */
 #ifndef CHILD_CELL_CELLS_PRIVATE_H
@@ -67,6 +68,9 @@ struct cells_service {
 
     struct cell_capacity *own_capacity; /* Leaf: its latest report. */
     long long next_report_ms;           /* poll_loop_now_ms() clock. */
+    long long heal_interval_ms;         /* Root: 0 for no periodic heal. */
+    long long next_heal_ms;
+    bool heal_running;                  /* The periodic heal is. */
     bool closing;                       /* Being freed: callbacks only
                                          * clean up. */
     struct cells_service_stats stats;

@@ -18,6 +18,7 @@
 #include "child-cell/cells-build.h"
 #include "child-cell/cells-calls.h"
 #include "child-cell/cells-capacity-report.h"
+#include "child-cell/cells-heal.h"
 #include "child-cell/cells-private.h"
 #include "child-cell/cells-state.h"
 #include "child-cell/rpcapi.h"
@@ -46,6 +47,7 @@ static const struct rpc_method cells_local_methods[] = {
     { CELLS_INSTANCE_ACTION_LIST, cells_calls_local, NULL },
     { CELLS_INSTANCE_ACTION_GET, cells_calls_local, NULL },
     { CELLS_GET_CONSOLE_OUTPUT, cells_calls_local, NULL },
+    { CELLS_HEAL, cells_heal_local, NULL },
 };
 
 /* Methods of the cell messages addressed to this cell. */
@@ -61,6 +63,8 @@ static const struct cell_method cells_cell_methods[] = {
     { CELLS_MSG_INSTANCE_ACTION_LIST, cells_calls_cell },
     { CELLS_MSG_INSTANCE_ACTION_GET, cells_calls_cell },
     { CELLS_MSG_GET_CONSOLE_OUTPUT, cells_calls_cell },
+    { CELLS_MSG_HEAL_DIGEST, cells_heal_cell },
+    { CELLS_MSG_HEAL_FETCH, cells_heal_cell },
 };
 
 /* ---- Helpers of the modules -------------------------------------------- */
@@ -295,6 +299,10 @@ cells_service_new(const struct cells_service_config *config,
     /* The first report soon after start, so that the parent can schedule
      * to this cell. */
     svc->next_report_ms = poll_loop_now_ms();
+    if (svc->is_root && config->heal_interval_s > 0) {
+        svc->heal_interval_ms = MS_PER_S * (long long) config->heal_interval_s;
+        svc->next_heal_ms = poll_loop_now_ms() + svc->heal_interval_ms;
+    }
     LOG_INFO("cell '%s' (%s%s, %zu children) serving topic '%s' on '%s'",
              svc->path, svc->is_root ? "root" : "not root",
              svc->is_leaf ? ", leaf" : "", svc->n_children,
@@ -340,6 +348,10 @@ cells_service_run(struct cells_service *svc)
         }
         svc->next_report_ms = now + svc->capacity_interval_ms;
     }
+    if (svc->heal_interval_ms && now >= svc->next_heal_ms) {
+        cells_heal_periodic(svc);
+        svc->next_heal_ms = now + svc->heal_interval_ms;
+    }
     rpc_conn_run(svc->conn);
     cell_node_run(svc->node);
 }
@@ -350,6 +362,9 @@ cells_service_wait(struct cells_service *svc)
     rpc_conn_wait(svc->conn);
     cell_node_wait(svc->node);
     poll_timer_wait_until(svc->next_report_ms);
+    if (svc->heal_interval_ms) {
+        poll_timer_wait_until(svc->next_heal_ms);
+    }
 }
 
 void

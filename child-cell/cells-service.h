@@ -25,6 +25,8 @@
  *   cells-capacity-report.c  capacity reports up and child health
  *   cells-calls.c            service and compute node lists, service
  *                            update, instance actions, console output
+ *   cells-heal.c             the top view compared with the leaves and
+ *                            repaired (periodic and on demand)
  *
  * Threads: a service belongs to the thread that created it, which drives
  * it with cells_service_run() and cells_service_wait() in a poll loop
@@ -61,6 +63,8 @@ struct cells_service_config {
     int scheduler_retries;          /* 0: the default. */
     const char *api_database;       /* Root only: the API database. */
     int service_down_time_s;        /* 0: the default. */
+    int heal_interval_s;            /* Root: seconds between heals
+                                     * (cells-heal.h); 0: none. */
 };
 
 /* Counters since cells_service_new(). */

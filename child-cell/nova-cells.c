@@ -41,6 +41,7 @@ struct cells_daemon_config {
     long long scheduler_retries;
     char *api_database;
     long long service_down_time_s;
+    long long heal_interval_s;
 };
 
 static const char *const cells_scheduler_names[] = {
@@ -86,6 +87,10 @@ static const struct config_key cells_keys[] = {
       offsetof(struct cells_daemon_config, service_down_time_s), "60", 1,
       86400, NULL, "Seconds without a heartbeat after which a service is "
       "down" },
+    { "cells.heal_interval", CONFIG_TYPE_INT,
+      offsetof(struct cells_daemon_config, heal_interval_s), "300", 0,
+      86400, NULL, "Seconds between two heals of the top view against the "
+      "leaves (the API cell only); 0 disables the periodic heal" },
 };
 
 static const struct config_schema cells_schema = {
@@ -112,6 +117,7 @@ cells_main_loop(const struct cells_daemon_config *config)
         .scheduler_retries = (int) config->scheduler_retries,
         .api_database = config->api_database,
         .service_down_time_s = (int) config->service_down_time_s,
+        .heal_interval_s = (int) config->heal_interval_s,
     };
     struct error *error;
 

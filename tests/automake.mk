@@ -673,6 +673,21 @@ tests_integration_test_image_cache_LDADD = child-cell/libchildcell.la \
 # --- end section: image-cache ---
 
 # --- section: cells-tree ---
+# A three-level tree of six cells against a real MariaDB and RabbitMQ:
+# heal of the top view (on demand and through nova-manage), out-of-order
+# updates, 300 boots compared with the leaves by SQL, a mute child.
+check_PROGRAMS += tests/integration/test-cells-tree
+TESTS += tests/integration/test-cells-tree
+tests_integration_test_cells_tree_SOURCES = \
+	tests/integration/test-cells-tree.c $(TEST_ENV_SOURCES)
+tests_integration_test_cells_tree_CFLAGS = $(TEST_CFLAGS) $(TEST_ENV_CFLAGS) \
+	-DTEST_CELLS_TREE_BUILDDIR='"$(abs_top_builddir)"'
+tests_integration_test_cells_tree_LDADD = $(COMPUTE_API_LDADD) \
+	cells-rpc/libcellsrpc.la $(TEST_LDADD) $(JSONC_LIBS) $(RABBITMQ_LIBS) \
+	$(MARIADB_LIBS) $(PTHREAD_LIBS) -lm
+EXTRA_tests_integration_test_cells_tree_DEPENDENCIES = \
+	child-cell/nova-cells child-cell/nova-conductor \
+	child-cell/nova-scheduler child-cell/nova-compute api-cell/nova-manage
 # --- end section: cells-tree ---
 
 # --- section: snapshot ---
@@ -690,6 +705,23 @@ tests_integration_test_snapshot_LDADD = $(TEST_LDADD) $(LIBCURL_LIBS) \
 # --- end section: snapshot ---
 
 # --- section: cells-admin ---
+# The cell-aware admin tools against a real MariaDB and RabbitMQ, with the
+# real nova-cells of a three-level tree as child processes: health rows
+# for every cell, a killed leaf shown mute, nova-manage cell list /
+# capacities / discover_hosts, host list, instance locate (run as the
+# real nova-manage), and the os-cells API over HTTP.
+check_PROGRAMS += tests/integration/test-cells-admin
+TESTS += tests/integration/test-cells-admin
+tests_integration_test_cells_admin_SOURCES = \
+	tests/integration/test-cells-admin.c $(TEST_ENV_SOURCES)
+tests_integration_test_cells_admin_CFLAGS = $(TEST_CFLAGS) \
+	$(TEST_ENV_CFLAGS) $(MHD_CFLAGS) \
+	-DTEST_CELLS_ADMIN_BUILDDIR='"$(abs_top_builddir)"'
+tests_integration_test_cells_admin_LDADD = $(COMPUTE_API_LDADD) \
+	$(CELL_REGISTRY_LDADD) $(TEST_LDADD) $(JSONC_LIBS) $(MARIADB_LIBS) \
+	$(PTHREAD_LIBS) -lm
+EXTRA_tests_integration_test_cells_admin_DEPENDENCIES = \
+	child-cell/nova-cells api-cell/nova-manage
 # --- end section: cells-admin ---
 
 # --- section: quickstart-test ---
