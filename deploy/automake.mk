@@ -21,4 +21,17 @@ CLEANFILES += $(SYSTEMD_UNITS_IN:.in=)
 deploy/systemd/%.service: deploy/systemd/%.service.in
 	$(AM_V_GEN)$(MKDIR_P) deploy/systemd && \
 	$(MAN_SUBST) $< > $@.tmp && mv $@.tmp $@
+# Example configuration: one nova.yaml per program and role, and a
+# multi-region cells.yaml, installed as documentation (checked by
+# tests/integration/test-quickstart).
+deployexamplesdir = $(docdir)/examples
+dist_deployexamples_DATA = \
+	deploy/cells.yaml.example \
+	deploy/examples/api-cell.nova-api.yaml \
+	deploy/examples/api-cell.nova-cells.yaml \
+	deploy/examples/region-cell.nova-cells.yaml \
+	deploy/examples/leaf-cell.nova-cells.yaml \
+	deploy/examples/leaf-cell.nova-scheduler.yaml \
+	deploy/examples/leaf-cell.nova-conductor.yaml \
+	deploy/examples/compute-host.nova-compute.yaml
 # --- end section: quickstart ---

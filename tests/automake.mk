@@ -725,4 +725,10 @@ EXTRA_tests_integration_test_cells_admin_DEPENDENCIES = \
 # --- end section: cells-admin ---
 
 # --- section: quickstart-test ---
+# deploy/quickstart up, status, up again and stop with this build tree
+# (--no-build) in a scratch state directory, and the example nova.yaml and
+# cells.yaml files of deploy/ loaded by their programs (skipped without the
+# openstack CLI).
+TESTS += tests/integration/test-quickstart
+EXTRA_DIST += tests/integration/test-quickstart
 # --- end section: quickstart-test ---
