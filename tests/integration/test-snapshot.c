@@ -1,8 +1,8 @@
 /* test-snapshot.c: createImage and createBackup through the real HTTP API
  * of a real cloud.
  *
- * deploy/cloud starts every daemon of this build tree (api -> region1 ->
- * leaf1, one simulated host) against the run's MariaDB and RabbitMQ in a
+ * deploy/cloud starts every daemon of this build tree (api -> region ->
+ * leaf, cells of this run alone, one simulated host) against the run's MariaDB and RabbitMQ in a
  * scratch state directory; the test then talks HTTP to nova-api as a
  * client would: the demo user uploads an image, boots a server from it
  * and snapshots it.  On a simulated host the snapshot is a placeholder
@@ -375,34 +375,52 @@ snap_setup(void **state)
     topo = snap_printf("%s/cells.yaml", cloud.state);
     f = fopen(topo, "w");
     assert_non_null(f);
+    /* Cells of this run alone, so that nothing another test or an
+     * earlier run left in the shared servers is seen. */
+    char api[32], region[32], leaf[32];
+
+    snprintf(api, sizeof api, "s%ldapi", (long) getpid());
+    snprintf(region, sizeof region, "s%ldregion", (long) getpid());
+    snprintf(leaf, sizeof leaf, "s%ldleaf", (long) getpid());
+    assert_int_equal(test_env_add_cell(api), 0);
+    assert_int_equal(test_env_add_cell(region), 0);
+    assert_int_equal(test_env_add_cell(leaf), 0);
     fprintf(f, "cells:\n"
-            "  - name: api\n"
-            "    transport_url: rabbit://api:apipw@127.0.0.1:%s/api\n"
-            "  - name: region1\n"
-            "    parent: api\n"
-            "    transport_url: rabbit://region1:region1pw@127.0.0.1:%s/"
-            "region1\n"
-            "  - name: leaf1\n"
-            "    parent: region1\n"
-            "    transport_url: rabbit://leaf1:leaf1pw@127.0.0.1:%s/leaf1\n"
-            "    database: mysql://leaf1:leaf1pw@127.0.0.1:%s/nova_leaf1\n",
-            rabbit, rabbit, rabbit, mysql);
+            "  - name: %s\n"
+            "    transport_url: rabbit://%s:%spw@127.0.0.1:%s/%s\n"
+            "  - name: %s\n"
+            "    parent: %s\n"
+            "    transport_url: rabbit://%s:%spw@127.0.0.1:%s/%s\n"
+            "  - name: %s\n"
+            "    parent: %s\n"
+            "    transport_url: rabbit://%s:%spw@127.0.0.1:%s/%s\n"
+            "    database: mysql://%s:%spw@127.0.0.1:%s/nova_%s\n",
+            api, api, api, rabbit, api,
+            region, api, region, region, rabbit, region,
+            leaf, region, leaf, leaf, rabbit, leaf, leaf, leaf, mysql,
+            leaf);
     fclose(f);
     cmd_cloud = snap_printf("%s/deploy/cloud", TEST_ENV_SRCDIR);
+    /* The API database is the root cell's own, as fresh as the cell. */
+    char *api_db = snap_printf("mysql://%s:%spw@127.0.0.1:%s/nova_%s", api,
+                               api, mysql, api);
     {
         char *argv[] = {
             cmd_cloud, (char *) "--state-dir", cloud.state,
             (char *) "--topology", topo, (char *) "--servers-dir",
             (char *) servers, (char *) "--build-dir",
             (char *) TEST_SNAPSHOT_BUILDDIR, (char *) "--hosts",
-            (char *) "1", (char *) "start", NULL,
+            (char *) "1", (char *) "--api-db", api_db, (char *) "start",
+            NULL,
         };
 
         if (snap_run(argv)) {
             print_error("deploy/cloud start failed\n");
+            free(api_db);
             return -1;
         }
     }
+    free(api_db);
     free(cmd_cloud);
     free(topo);
     conf = snap_printf("%s/cloud.conf", cloud.state);
