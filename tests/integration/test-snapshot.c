@@ -2,15 +2,15 @@
  * of a real cloud.
  *
  * deploy/cloud starts every daemon of this build tree (api -> region ->
- * leaf, cells of this run alone, one simulated host) against the run's MariaDB and RabbitMQ in a
- * scratch state directory; the test then talks HTTP to nova-api as a
- * client would: the demo user uploads an image, boots a server from it
- * and snapshots it.  On a simulated host the snapshot is a placeholder
- * file naming the instance, which must come back from the image service
- * with the right properties; three backups with rotation 2 must leave two
- * backups; malformed bodies get 400 naming the field; a server in vm_state
- * error gets 409.  The daemons are stopped at the end (or when the test
- * dies, by the group teardown). */
+ * leaf, cells of this run alone, one simulated host) against the run's
+ * MariaDB and RabbitMQ in a scratch state directory; the test then talks
+ * HTTP to nova-api as a client would: the demo user uploads an image,
+ * boots a server from it and snapshots it.  On a simulated host the
+ * snapshot is a placeholder file naming the instance, which must come
+ * back from the image service with the right properties; three backups
+ * with rotation 2 must leave two backups; malformed bodies get 400 naming
+ * the field; a server in vm_state error gets 409.  The daemons are
+ * stopped at the end (or when the test dies, by the group teardown). */
 #include <config.h>
 
 #include <errno.h>
