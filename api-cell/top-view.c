@@ -376,10 +376,6 @@ top_view_update_txn(struct db *db, void *aux_)
         top_view_row_destroy(&row);
         return NULL;
     } else {
-        /* display_name is left as it is: the name belongs to the API
-         * cell (a rename changes only the top view, and leaves never
-         * rename), so an update from below must not bring back the name
-         * the server had when it was built. */
         const struct flavor *flavor = inst->flavor;
         struct top_view_time updated_at, launched_at, terminated_at;
         const char *vm_state = instance_vm_state_to_string(inst->vm_state);
@@ -387,7 +383,7 @@ top_view_update_txn(struct db *db, void *aux_)
         error = db_exec(
             db,
             "UPDATE instances SET project_id = ?, user_id = ?, "
-            "cell_path = ?, host = ?, node = ?, "
+            "display_name = ?, cell_path = ?, host = ?, node = ?, "
             "vm_state = ?, task_state = ?, power_state = ?, "
             "availability_zone = ?, flavorid = ?, vcpus = ?, "
             "memory_mb = ?, image_ref = ?, key_name = ?, instance = ?, "
@@ -395,7 +391,7 @@ top_view_update_txn(struct db *db, void *aux_)
             "update_seq = ?, updated_at = COALESCE(?, NOW(6)), "
             "launched_at = ?, terminated_at = ? WHERE uuid = ?",
             DB_PARAMS(DB_STR(inst->project_id), DB_STR(inst->user_id),
-                      DB_STR(aux->cell_path),
+                      DB_STR(inst->display_name), DB_STR(aux->cell_path),
                       DB_STR(inst->host), DB_STR(inst->node),
                       DB_STR(vm_state),
                       DB_STR(instance_task_state_to_nullable(
