@@ -28,7 +28,8 @@ shared_libnovashared_la_SOURCES += \
 # --- end section: json-util, uuid-util, timeutil ---
 
 # --- section: config ---
-shared_libnovashared_la_SOURCES += shared/config.h shared/config.c
+shared_libnovashared_la_SOURCES += shared/config.h shared/config.c \
+	shared/yaml-tree.h shared/yaml-tree.c
 # --- end section: config ---
 
 # --- section: db ---

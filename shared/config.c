@@ -3,7 +3,7 @@
  * Loading runs in three steps, so that a failed load never touches the
  * caller's struct:
  *
- *   1. libyaml's event parser builds a small tree of nodes (scalars,
+ *   1. yaml-tree.h builds a small tree of nodes (scalars,
  *      mappings, sequences, each with its position).  This step knows no
  *      schema; it enforces the limits on nesting and size and rejects what
  *      a configuration never needs (aliases, several documents).
@@ -32,6 +32,7 @@
 #include "shared/cleanup.h"
 #include "shared/error.h"
 #include "shared/xalloc.h"
+#include "shared/yaml-tree.h"
 
 /* ---- Values ---------------------------------------------------------- */
 
@@ -454,37 +455,6 @@ config_parse_default(const struct config_key *key, union config_value *ret)
 
 /* ---- Step 1: YAML text to a tree ------------------------------------- */
 
-enum config_node_kind {
-    CONFIG_NODE_SCALAR,
-    CONFIG_NODE_MAPPING,
-    CONFIG_NODE_SEQUENCE,
-};
-
-/* One YAML node.  A mapping's children alternate key, value. */
-struct config_node {
-    enum config_node_kind kind;
-    yaml_mark_t mark;           /* where the node starts (0-based) */
-    char *value;                /* SCALAR: NUL-terminated text */
-    bool is_null;               /* SCALAR: plain "", "~" or "null" */
-    struct config_node **children;
-    size_t n_children;
-};
-
-static void
-config_node_free(struct config_node *node)
-{
-    if (!node) {
-        return;
-    }
-    for (size_t i = 0; i < node->n_children; i++) {
-        config_node_free(node->children[i]);
-    }
-    free(node->children);
-    free(node->value);
-    free(node);
-}
-DEFINE_FREEP(struct config_node, config_node_free)
-
 /* What the parser of one document works with. */
 struct config_parse {
     const char *name;           /* file name or its stand-in, for messages */
@@ -496,13 +466,13 @@ struct config_parse {
     size_t n_seen_prefixes;
 };
 
-/* Returns an error "NAME:LINE:COLUMN: <message>" for 'mark'. */
+/* Returns an error "NAME:LINE:COLUMN: <message of cause>" for 'mark'.
+ * Takes ownership of 'cause'. */
 static struct error *
 config_error_at(const struct config_parse *parse, const yaml_mark_t *mark,
                 struct error *cause)
 {
-    return error_wrap(cause, "%s:%zu:%zu", parse->name, mark->line + 1,
-                      mark->column + 1);
+    return yaml_tree_error_at(parse->name, mark, cause);
 }
 
 static struct error *
@@ -514,221 +484,28 @@ static struct error *
 config_error_at_fmt(const struct config_parse *parse,
                     const yaml_mark_t *mark, const char *fmt, ...)
 {
-    struct error *cause;
+    struct error *error;
     va_list args;
 
     va_start(args, fmt);
-    cause = error_newv(ERROR_INVALID, fmt, args);
+    error = yaml_tree_error_atv(parse->name, mark, fmt, args);
     va_end(args);
-    return config_error_at(parse, mark, cause);
-}
-
-static const char *
-config_node_kind_to_string(enum config_node_kind kind)
-{
-    switch (kind) {
-    case CONFIG_NODE_SCALAR:
-        return "a scalar";
-    case CONFIG_NODE_MAPPING:
-        return "a mapping";
-    case CONFIG_NODE_SEQUENCE:
-        return "a sequence";
-    }
-    return "an unknown node";
-}
-
-/* Turns libyaml's parser error into "NAME:LINE:COLUMN: YAML syntax
- * error: ...". */
-static struct error *
-config_syntax_error(const struct config_parse *parse,
-                    const yaml_parser_t *parser)
-{
-    yaml_mark_t mark = parser->problem_mark;
-    const char *problem = parser->problem ? parser->problem : "unknown";
-
-    if (parser->error == YAML_READER_ERROR) {
-        /* The reader (encoding errors) reports a byte offset only. */
-        size_t offset = parser->problem_offset;
-
-        memset(&mark, 0, sizeof mark);
-        for (size_t i = 0; i < offset && i < parse->size; i++) {
-            if (parse->text[i] == '\n') {
-                mark.line++;
-                mark.column = 0;
-            } else {
-                mark.column++;
-            }
-        }
-    } else if (parser->error == YAML_MEMORY_ERROR) {
-        problem = "out of memory";
-    }
-    return config_error_at_fmt(parse, &mark, "YAML syntax error: %s",
-                               problem);
-}
-
-static bool
-config_scalar_is_null(const yaml_event_t *event)
-{
-    static const char *const words[] = { "", "~", "null", "Null", "NULL" };
-    const char *value = (const char *) event->data.scalar.value;
-
-    if (event->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
-        return false;
-    }
-    for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
-        if (!strcmp(value, words[i])) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* State of the tree builder. */
-struct config_builder {
-    struct config_node *root;
-    struct config_node *stack[CONFIG_MAX_DEPTH]; /* open collections */
-    size_t depth;
-    size_t n_nodes;
-    size_t n_documents;
-};
-
-/* Adds 'node' (taking ownership) under the innermost open collection, or
- * makes it the root. */
-static struct error *
-config_builder_add(const struct config_parse *parse,
-                   struct config_builder *b, struct config_node *node)
-{
-    struct config_node *parent;
-
-    if (b->n_nodes >= CONFIG_MAX_NODES) {
-        struct error *error = config_error_at_fmt(
-            parse, &node->mark, "more than %d YAML nodes", CONFIG_MAX_NODES);
-
-        config_node_free(node);
-        return error;
-    }
-    b->n_nodes++;
-    if (b->depth == 0) {
-        b->root = node;
-        return NULL;
-    }
-    parent = b->stack[b->depth - 1];
-    if (parent->kind == CONFIG_NODE_MAPPING && parent->n_children % 2 == 0
-        && node->kind != CONFIG_NODE_SCALAR) {
-        struct error *error = config_error_at_fmt(
-            parse, &node->mark, "mapping keys must be scalars, got %s",
-            config_node_kind_to_string(node->kind));
-
-        config_node_free(node);
-        return error;
-    }
-    parent->children = xreallocarray(parent->children,
-                                     parent->n_children + 1,
-                                     sizeof *parent->children);
-    parent->children[parent->n_children++] = node;
-    return NULL;
-}
-
-/* Handles one libyaml event. */
-static struct error *
-config_builder_event(const struct config_parse *parse,
-                     struct config_builder *b, const yaml_event_t *event)
-{
-    struct config_node *node;
-    struct error *error;
-
-    switch (event->type) {
-    case YAML_DOCUMENT_START_EVENT:
-        if (++b->n_documents > 1) {
-            return config_error_at_fmt(parse, &event->start_mark,
-                                       "only one YAML document is allowed");
-        }
-        return NULL;
-    case YAML_ALIAS_EVENT:
-        return config_error_at_fmt(parse, &event->start_mark,
-                                   "YAML aliases are not supported");
-    case YAML_SCALAR_EVENT:
-        if (memchr(event->data.scalar.value, '\0',
-                   event->data.scalar.length)) {
-            return config_error_at_fmt(parse, &event->start_mark,
-                                       "value contains a NUL character");
-        }
-        node = xzalloc(sizeof *node);
-        node->kind = CONFIG_NODE_SCALAR;
-        node->mark = event->start_mark;
-        node->value = xstrndup((const char *) event->data.scalar.value,
-                               event->data.scalar.length);
-        node->is_null = config_scalar_is_null(event);
-        return config_builder_add(parse, b, node);
-    case YAML_MAPPING_START_EVENT:
-    case YAML_SEQUENCE_START_EVENT:
-        if (b->depth >= CONFIG_MAX_DEPTH) {
-            return config_error_at_fmt(parse, &event->start_mark,
-                                       "nesting deeper than %d levels",
-                                       CONFIG_MAX_DEPTH);
-        }
-        node = xzalloc(sizeof *node);
-        node->kind = (event->type == YAML_MAPPING_START_EVENT
-                      ? CONFIG_NODE_MAPPING : CONFIG_NODE_SEQUENCE);
-        node->mark = event->start_mark;
-        error = config_builder_add(parse, b, node);
-        if (!error) {
-            b->stack[b->depth++] = node;
-        }
-        return error;
-    case YAML_MAPPING_END_EVENT:
-    case YAML_SEQUENCE_END_EVENT:
-        /* libyaml pairs start and end events. */
-        if (b->depth > 0) {
-            b->depth--;
-        }
-        return NULL;
-    case YAML_NO_EVENT:
-    case YAML_STREAM_START_EVENT:
-    case YAML_STREAM_END_EVENT:
-    case YAML_DOCUMENT_END_EVENT:
-        return NULL;
-    }
-    return NULL;
+    return error;
 }
 
 /* Parses the YAML text of 'parse' into a tree.  On success stores the root
  * in '*ret_root' (NULL for an empty stream), owned by the caller. */
 static struct error *
 config_build_tree(const struct config_parse *parse,
-                  struct config_node **ret_root)
+                  struct yaml_tree_node **ret_root)
 {
-    struct config_builder b;
-    yaml_parser_t parser;
-    struct error *error = NULL;
-    bool done = false;
+    static const struct yaml_tree_limits limits = {
+        .max_depth = CONFIG_MAX_DEPTH,
+        .max_nodes = CONFIG_MAX_NODES,
+    };
 
-    memset(&b, 0, sizeof b);
-    if (!yaml_parser_initialize(&parser)) {
-        return error_new(ERROR_INTERNAL,
-                         "Cannot initialise the YAML parser for '%s'",
-                         parse->name);
-    }
-    yaml_parser_set_input_string(&parser, (const unsigned char *) parse->text,
-                                 parse->size);
-    while (!done && !error) {
-        yaml_event_t event;
-
-        if (!yaml_parser_parse(&parser, &event)) {
-            error = config_syntax_error(parse, &parser);
-            break;
-        }
-        error = config_builder_event(parse, &b, &event);
-        done = event.type == YAML_STREAM_END_EVENT;
-        yaml_event_delete(&event);
-    }
-    yaml_parser_delete(&parser);
-    if (error) {
-        config_node_free(b.root);
-        return error;
-    }
-    *ret_root = b.root;
-    return NULL;
+    return yaml_tree_parse(parse->name, parse->text, parse->size, &limits,
+                           ret_root);
 }
 
 /* ---- Step 2: the tree against the schema ----------------------------- */
@@ -775,25 +552,25 @@ config_type_expected(const struct config_key *key)
 static struct error *
 config_parse_node(const struct config_parse *parse,
                   const struct config_key *key,
-                  const struct config_node *node, union config_value *ret)
+                  const struct yaml_tree_node *node, union config_value *ret)
 {
     struct config_string_list list = { NULL, 0 };
     struct error *error;
 
     if (key->type != CONFIG_TYPE_STRING_LIST) {
-        if (node->kind != CONFIG_NODE_SCALAR
+        if (node->kind != YAML_TREE_SCALAR
             && key->type == CONFIG_TYPE_ENUM) {
             AUTOFREE char *choices = config_choices_to_string(key);
 
             return config_error_at_fmt(
                 parse, &node->mark, "'%s' must be one of: %s; got %s",
-                key->path, choices, config_node_kind_to_string(node->kind));
+                key->path, choices, yaml_tree_kind_to_string(node->kind));
         }
-        if (node->kind != CONFIG_NODE_SCALAR) {
+        if (node->kind != YAML_TREE_SCALAR) {
             return config_error_at_fmt(
                 parse, &node->mark, "'%s' must be %s, got %s", key->path,
                 config_type_expected(key),
-                config_node_kind_to_string(node->kind));
+                yaml_tree_kind_to_string(node->kind));
         }
         if (key->type == CONFIG_TYPE_STRING && node->is_null) {
             ret->s = NULL;
@@ -804,23 +581,23 @@ config_parse_node(const struct config_parse *parse,
     }
 
     /* A list: a sequence of scalars, or null for the empty list. */
-    if (node->kind == CONFIG_NODE_SCALAR && node->is_null) {
+    if (node->kind == YAML_TREE_SCALAR && node->is_null) {
         *ret = (union config_value) { .l = list };
         return NULL;
     }
-    if (node->kind != CONFIG_NODE_SEQUENCE) {
+    if (node->kind != YAML_TREE_SEQUENCE) {
         return config_error_at_fmt(parse, &node->mark,
                                    "'%s' must be a sequence, got %s",
                                    key->path,
-                                   config_node_kind_to_string(node->kind));
+                                   yaml_tree_kind_to_string(node->kind));
     }
     for (size_t i = 0; i < node->n_children; i++) {
-        const struct config_node *item = node->children[i];
+        const struct yaml_tree_node *item = node->children[i];
 
-        if (item->kind != CONFIG_NODE_SCALAR) {
+        if (item->kind != YAML_TREE_SCALAR) {
             error = config_error_at_fmt(
                 parse, &item->mark, "'%s' items must be scalars, got %s",
-                key->path, config_node_kind_to_string(item->kind));
+                key->path, yaml_tree_kind_to_string(item->kind));
         } else {
             error = config_list_add(key, &list, item->value);
             if (error) {
@@ -849,14 +626,14 @@ config_prefix_seen(const struct config_parse *parse, const char *path)
 
 static struct error *
 config_walk_mapping(struct config_parse *parse,
-                    const struct config_node *mapping, const char *prefix);
+                    const struct yaml_tree_node *mapping, const char *prefix);
 
 /* Handles the pair 'key_node': 'value' found in the mapping at 'prefix'
  * (NULL at the top). */
 static struct error *
 config_walk_pair(struct config_parse *parse,
-                 const struct config_node *key_node,
-                 const struct config_node *value, const char *prefix)
+                 const struct yaml_tree_node *key_node,
+                 const struct yaml_tree_node *value, const char *prefix)
 {
     const struct config_schema *schema = parse->schema;
     AUTOFREE char *path = NULL;
@@ -901,20 +678,20 @@ config_walk_pair(struct config_parse *parse,
                                          sizeof *parse->seen_prefixes);
     parse->seen_prefixes[parse->n_seen_prefixes++] = xstrdup(path);
 
-    if (value->kind == CONFIG_NODE_MAPPING) {
+    if (value->kind == YAML_TREE_MAPPING) {
         return config_walk_mapping(parse, value, path);
     }
-    if (value->kind == CONFIG_NODE_SCALAR && value->is_null) {
+    if (value->kind == YAML_TREE_SCALAR && value->is_null) {
         return NULL;            /* "database:" with nothing under it */
     }
     return config_error_at_fmt(parse, &value->mark,
                                "'%s' must be a mapping, got %s", path,
-                               config_node_kind_to_string(value->kind));
+                               yaml_tree_kind_to_string(value->kind));
 }
 
 static struct error *
 config_walk_mapping(struct config_parse *parse,
-                    const struct config_node *mapping, const char *prefix)
+                    const struct yaml_tree_node *mapping, const char *prefix)
 {
     /* The builder only ever closes a mapping with a value for every key. */
     for (size_t i = 0; i + 1 < mapping->n_children; i += 2) {
@@ -935,7 +712,7 @@ static struct error *
 config_load_text(const struct config_schema *schema, void *target,
                  const char *name, const char *text, size_t size)
 {
-    CLEANUP(config_node_freep) struct config_node *root = NULL;
+    CLEANUP(yaml_tree_node_freep) struct yaml_tree_node *root = NULL;
     struct config_parse parse = {
         .name = name,
         .text = text,
@@ -948,14 +725,14 @@ config_load_text(const struct config_schema *schema, void *target,
     if (error) {
         return error;
     }
-    if (!root || (root->kind == CONFIG_NODE_SCALAR && root->is_null)) {
+    if (!root || (root->kind == YAML_TREE_SCALAR && root->is_null)) {
         return NULL;            /* empty: every value stays */
     }
-    if (root->kind != CONFIG_NODE_MAPPING) {
+    if (root->kind != YAML_TREE_MAPPING) {
         return config_error_at_fmt(&parse, &root->mark,
                                    "the configuration must be a mapping, "
                                    "got %s",
-                                   config_node_kind_to_string(root->kind));
+                                   yaml_tree_kind_to_string(root->kind));
     }
 
     parse.pending = xcalloc(schema->n_keys ? schema->n_keys : 1,

@@ -3,8 +3,8 @@
  * Loading runs in steps, each of which can stop with an error pointing at
  * a node of the file:
  *
- *   1. libyaml's event parser builds a small tree of nodes with their
- *      positions, as config.c does, enforcing the limits on nesting, node
+ *   1. yaml-tree.h builds a small tree of nodes with their
+ *      positions (as for nova.yaml), enforcing the limits on nesting, node
  *      count and scalar size and rejecting aliases and extra documents.
  *   2. Each item of 'cells' is read on its own ("entries"): known keys,
  *      types, names, URLs, zones, capabilities, duplicate names.
@@ -36,42 +36,12 @@
 #include "shared/db-url.h"
 #include "shared/error.h"
 #include "shared/xalloc.h"
+#include "shared/yaml-tree.h"
 
 /* Longest user value quoted in a message, in bytes, before "...". */
 #define TOPOLOGY_QUOTE_MAX_SIZE 64
 
 /* ---- Step 1: YAML text to a tree ------------------------------------- */
-
-enum topology_node_kind {
-    TOPOLOGY_NODE_SCALAR,
-    TOPOLOGY_NODE_MAPPING,
-    TOPOLOGY_NODE_SEQUENCE,
-};
-
-/* One YAML node.  A mapping's children alternate key, value. */
-struct topology_node {
-    enum topology_node_kind kind;
-    yaml_mark_t mark;           /* where the node starts (0-based) */
-    char *value;                /* SCALAR: NUL-terminated text */
-    bool is_null;               /* SCALAR: plain "", "~" or "null" */
-    struct topology_node **children;
-    size_t n_children;
-};
-
-static void
-topology_node_free(struct topology_node *node)
-{
-    if (!node) {
-        return;
-    }
-    for (size_t i = 0; i < node->n_children; i++) {
-        topology_node_free(node->children[i]);
-    }
-    free(node->children);
-    free(node->value);
-    free(node);
-}
-DEFINE_FREEP(struct topology_node, topology_node_free)
 
 /* What the parser of one document works with. */
 struct topology_parse {
@@ -86,8 +56,7 @@ static struct error *
 topology_error_at(const struct topology_parse *parse, const yaml_mark_t *mark,
                   struct error *cause)
 {
-    return error_wrap(cause, "%s:%zu:%zu", parse->name, mark->line + 1,
-                      mark->column + 1);
+    return yaml_tree_error_at(parse->name, mark, cause);
 }
 
 static struct error *
@@ -99,228 +68,29 @@ static struct error *
 topology_error_at_fmt(const struct topology_parse *parse,
                       const yaml_mark_t *mark, const char *fmt, ...)
 {
-    struct error *cause;
+    struct error *error;
     va_list args;
 
     va_start(args, fmt);
-    cause = error_newv(ERROR_INVALID, fmt, args);
+    error = yaml_tree_error_atv(parse->name, mark, fmt, args);
     va_end(args);
-    return topology_error_at(parse, mark, cause);
-}
-
-static const char *
-topology_node_kind_to_string(enum topology_node_kind kind)
-{
-    switch (kind) {
-    case TOPOLOGY_NODE_SCALAR:
-        return "a scalar";
-    case TOPOLOGY_NODE_MAPPING:
-        return "a mapping";
-    case TOPOLOGY_NODE_SEQUENCE:
-        return "a sequence";
-    }
-    return "an unknown node";
-}
-
-/* Turns libyaml's parser error into "NAME:LINE:COLUMN: YAML syntax
- * error: ...". */
-static struct error *
-topology_syntax_error(const struct topology_parse *parse,
-                      const yaml_parser_t *parser)
-{
-    yaml_mark_t mark = parser->problem_mark;
-    const char *problem = parser->problem ? parser->problem : "unknown";
-
-    if (parser->error == YAML_READER_ERROR) {
-        /* The reader (encoding errors) reports a byte offset only. */
-        size_t offset = parser->problem_offset;
-
-        memset(&mark, 0, sizeof mark);
-        for (size_t i = 0; i < offset && i < parse->size; i++) {
-            if (parse->text[i] == '\n') {
-                mark.line++;
-                mark.column = 0;
-            } else {
-                mark.column++;
-            }
-        }
-    } else if (parser->error == YAML_MEMORY_ERROR) {
-        problem = "out of memory";
-    }
-    return topology_error_at_fmt(parse, &mark, "YAML syntax error: %s",
-                                 problem);
-}
-
-static bool
-topology_scalar_is_null(const yaml_event_t *event)
-{
-    static const char *const words[] = { "", "~", "null", "Null", "NULL" };
-    const char *value = (const char *) event->data.scalar.value;
-
-    if (event->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
-        return false;
-    }
-    for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
-        if (!strcmp(value, words[i])) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* State of the tree builder. */
-struct topology_builder {
-    struct topology_node *root;
-    struct topology_node *stack[TOPOLOGY_MAX_YAML_DEPTH];
-    size_t depth;
-    size_t n_nodes;
-    size_t n_documents;
-};
-
-/* Adds 'node' (taking ownership) under the innermost open collection, or
- * makes it the root. */
-static struct error *
-topology_builder_add(const struct topology_parse *parse,
-                     struct topology_builder *b, struct topology_node *node)
-{
-    struct topology_node *parent;
-
-    if (b->n_nodes >= TOPOLOGY_MAX_YAML_NODES) {
-        struct error *error = topology_error_at_fmt(
-            parse, &node->mark, "more than %d YAML nodes",
-            TOPOLOGY_MAX_YAML_NODES);
-
-        topology_node_free(node);
-        return error;
-    }
-    b->n_nodes++;
-    if (b->depth == 0) {
-        b->root = node;
-        return NULL;
-    }
-    parent = b->stack[b->depth - 1];
-    if (parent->kind == TOPOLOGY_NODE_MAPPING && parent->n_children % 2 == 0
-        && node->kind != TOPOLOGY_NODE_SCALAR) {
-        struct error *error = topology_error_at_fmt(
-            parse, &node->mark, "mapping keys must be scalars, got %s",
-            topology_node_kind_to_string(node->kind));
-
-        topology_node_free(node);
-        return error;
-    }
-    parent->children = xreallocarray(parent->children,
-                                     parent->n_children + 1,
-                                     sizeof *parent->children);
-    parent->children[parent->n_children++] = node;
-    return NULL;
-}
-
-/* Handles one libyaml event. */
-static struct error *
-topology_builder_event(const struct topology_parse *parse,
-                       struct topology_builder *b, const yaml_event_t *event)
-{
-    struct topology_node *node;
-    struct error *error;
-
-    switch (event->type) {
-    case YAML_DOCUMENT_START_EVENT:
-        if (++b->n_documents > 1) {
-            return topology_error_at_fmt(parse, &event->start_mark,
-                                         "only one YAML document is "
-                                         "allowed");
-        }
-        return NULL;
-    case YAML_ALIAS_EVENT:
-        return topology_error_at_fmt(parse, &event->start_mark,
-                                     "YAML aliases are not supported");
-    case YAML_SCALAR_EVENT:
-        if (memchr(event->data.scalar.value, '\0',
-                   event->data.scalar.length)) {
-            return topology_error_at_fmt(parse, &event->start_mark,
-                                         "value contains a NUL character");
-        }
-        if (event->data.scalar.length > TOPOLOGY_MAX_SCALAR_SIZE) {
-            return topology_error_at_fmt(parse, &event->start_mark,
-                                         "value longer than %d bytes",
-                                         TOPOLOGY_MAX_SCALAR_SIZE);
-        }
-        node = xzalloc(sizeof *node);
-        node->kind = TOPOLOGY_NODE_SCALAR;
-        node->mark = event->start_mark;
-        node->value = xstrndup((const char *) event->data.scalar.value,
-                               event->data.scalar.length);
-        node->is_null = topology_scalar_is_null(event);
-        return topology_builder_add(parse, b, node);
-    case YAML_MAPPING_START_EVENT:
-    case YAML_SEQUENCE_START_EVENT:
-        if (b->depth >= TOPOLOGY_MAX_YAML_DEPTH) {
-            return topology_error_at_fmt(parse, &event->start_mark,
-                                         "nesting deeper than %d levels",
-                                         TOPOLOGY_MAX_YAML_DEPTH);
-        }
-        node = xzalloc(sizeof *node);
-        node->kind = (event->type == YAML_MAPPING_START_EVENT
-                      ? TOPOLOGY_NODE_MAPPING : TOPOLOGY_NODE_SEQUENCE);
-        node->mark = event->start_mark;
-        error = topology_builder_add(parse, b, node);
-        if (!error) {
-            b->stack[b->depth++] = node;
-        }
-        return error;
-    case YAML_MAPPING_END_EVENT:
-    case YAML_SEQUENCE_END_EVENT:
-        /* libyaml pairs start and end events. */
-        if (b->depth > 0) {
-            b->depth--;
-        }
-        return NULL;
-    case YAML_NO_EVENT:
-    case YAML_STREAM_START_EVENT:
-    case YAML_STREAM_END_EVENT:
-    case YAML_DOCUMENT_END_EVENT:
-        return NULL;
-    }
-    return NULL;
+    return error;
 }
 
 /* Parses the YAML text of 'parse' into a tree.  On success stores the root
  * in '*ret_root' (NULL for an empty stream), owned by the caller. */
 static struct error *
 topology_build_tree(const struct topology_parse *parse,
-                    struct topology_node **ret_root)
+                    struct yaml_tree_node **ret_root)
 {
-    struct topology_builder b;
-    yaml_parser_t parser;
-    struct error *error = NULL;
-    bool done = false;
+    static const struct yaml_tree_limits limits = {
+        .max_depth = TOPOLOGY_MAX_YAML_DEPTH,
+        .max_nodes = TOPOLOGY_MAX_YAML_NODES,
+        .max_scalar_size = TOPOLOGY_MAX_SCALAR_SIZE,
+    };
 
-    memset(&b, 0, sizeof b);
-    if (!yaml_parser_initialize(&parser)) {
-        return error_new(ERROR_INTERNAL,
-                         "Cannot initialise the YAML parser for '%s'",
-                         parse->name);
-    }
-    yaml_parser_set_input_string(&parser, (const unsigned char *) parse->text,
-                                 parse->size);
-    while (!done && !error) {
-        yaml_event_t event;
-
-        if (!yaml_parser_parse(&parser, &event)) {
-            error = topology_syntax_error(parse, &parser);
-            break;
-        }
-        error = topology_builder_event(parse, &b, &event);
-        done = event.type == YAML_STREAM_END_EVENT;
-        yaml_event_delete(&event);
-    }
-    yaml_parser_delete(&parser);
-    if (error) {
-        topology_node_free(b.root);
-        return error;
-    }
-    *ret_root = b.root;
-    return NULL;
+    return yaml_tree_parse(parse->name, parse->text, parse->size, &limits,
+                           ret_root);
 }
 
 /* ---- Checks ---------------------------------------------------------- */
@@ -581,8 +351,8 @@ struct topology_entry {
     struct topology_cell *cell; /* owned until the topology takes it */
     size_t index;               /* position in 'cells', from 1 */
     char *label;                /* "cell 'east'" or "cell #3" */
-    const struct topology_node *node;           /* the cell's mapping */
-    const struct topology_node *key_values[TOPOLOGY_N_KEYS];
+    const struct yaml_tree_node *node;           /* the cell's mapping */
+    const struct yaml_tree_node *key_values[TOPOLOGY_N_KEYS];
     char *parent_name;          /* NULL for the root */
     struct topology_entry *parent;
     size_t n_children;
@@ -591,7 +361,7 @@ struct topology_entry {
 };
 
 /* The value node of 'key' in 'entry', or NULL when the cell lacks it. */
-static const struct topology_node *
+static const struct yaml_tree_node *
 topology_entry_value(const struct topology_entry *entry, enum topology_key key)
 {
     return entry->key_values[key];
@@ -601,7 +371,7 @@ topology_entry_value(const struct topology_entry *entry, enum topology_key key)
 static const yaml_mark_t *
 topology_entry_mark(const struct topology_entry *entry, enum topology_key key)
 {
-    const struct topology_node *value = topology_entry_value(entry, key);
+    const struct yaml_tree_node *value = topology_entry_value(entry, key);
 
     return value ? &value->mark : &entry->node->mark;
 }
@@ -618,35 +388,35 @@ topology_entry_error(const struct topology_parse *parse,
 
 /* Reads a string value: NULL for a YAML null. */
 static struct error *
-topology_get_string(const char *key, const struct topology_node *node,
+topology_get_string(const char *key, const struct yaml_tree_node *node,
                     char **ret)
 {
-    if (node->kind != TOPOLOGY_NODE_SCALAR) {
+    if (node->kind != YAML_TREE_SCALAR) {
         return error_new(ERROR_INVALID, "'%s' must be a string, got %s", key,
-                         topology_node_kind_to_string(node->kind));
+                         yaml_tree_kind_to_string(node->kind));
     }
     *ret = node->is_null ? NULL : xstrdup(node->value);
     return NULL;
 }
 
 static struct error *
-topology_get_number(const char *key, const struct topology_node *node,
+topology_get_number(const char *key, const struct yaml_tree_node *node,
                     double *ret)
 {
-    if (node->kind != TOPOLOGY_NODE_SCALAR) {
+    if (node->kind != YAML_TREE_SCALAR) {
         return error_new(ERROR_INVALID, "'%s' must be a number, got %s", key,
-                         topology_node_kind_to_string(node->kind));
+                         yaml_tree_kind_to_string(node->kind));
     }
     return topology_parse_number(key, node->value, ret);
 }
 
 static struct error *
-topology_get_bool(const char *key, const struct topology_node *node,
+topology_get_bool(const char *key, const struct yaml_tree_node *node,
                   bool *ret)
 {
-    if (node->kind != TOPOLOGY_NODE_SCALAR) {
+    if (node->kind != YAML_TREE_SCALAR) {
         return error_new(ERROR_INVALID, "'%s' must be a boolean, got %s",
-                         key, topology_node_kind_to_string(node->kind));
+                         key, yaml_tree_kind_to_string(node->kind));
     }
     return topology_parse_bool(key, node->value, ret);
 }
@@ -654,33 +424,33 @@ topology_get_bool(const char *key, const struct topology_node *node,
 /* Reads 'availability_zones' into 'cell'.  On error stores the node at
  * fault in '*ret_at'. */
 static struct error *
-topology_get_zones(const struct topology_node *node,
+topology_get_zones(const struct yaml_tree_node *node,
                    struct topology_cell *cell,
-                   const struct topology_node **ret_at)
+                   const struct yaml_tree_node **ret_at)
 {
     static const char key[] = "availability_zones";
 
     *ret_at = node;
-    if (node->kind == TOPOLOGY_NODE_SCALAR && node->is_null) {
+    if (node->kind == YAML_TREE_SCALAR && node->is_null) {
         return NULL;
     }
-    if (node->kind != TOPOLOGY_NODE_SEQUENCE) {
+    if (node->kind != YAML_TREE_SEQUENCE) {
         return error_new(ERROR_INVALID, "'%s' must be a sequence, got %s",
-                         key, topology_node_kind_to_string(node->kind));
+                         key, yaml_tree_kind_to_string(node->kind));
     }
     if (node->n_children > TOPOLOGY_MAX_ZONES) {
         return error_new(ERROR_INVALID, "'%s' has more than %d items", key,
                          TOPOLOGY_MAX_ZONES);
     }
     for (size_t i = 0; i < node->n_children; i++) {
-        const struct topology_node *item = node->children[i];
+        const struct yaml_tree_node *item = node->children[i];
         struct error *error;
 
         *ret_at = item;
-        if (item->kind != TOPOLOGY_NODE_SCALAR) {
+        if (item->kind != YAML_TREE_SCALAR) {
             return error_new(ERROR_INVALID, "'%s' items must be strings, "
                              "got %s", key,
-                             topology_node_kind_to_string(item->kind));
+                             yaml_tree_kind_to_string(item->kind));
         }
         error = topology_check_zone(item->value);
         if (error) {
@@ -705,17 +475,17 @@ topology_get_zones(const struct topology_node *node,
 
 /* Reads the value 'node' of capability 'cap->name'. */
 static struct error *
-topology_get_capability_values(const struct topology_node *node,
+topology_get_capability_values(const struct yaml_tree_node *node,
                                struct topology_capability *cap,
-                               const struct topology_node **ret_at)
+                               const struct yaml_tree_node **ret_at)
 {
-    const struct topology_node *const *items = &node;
+    const struct yaml_tree_node *const *items = &node;
     size_t n_items = 1;
 
     *ret_at = node;
-    if (node->kind == TOPOLOGY_NODE_SEQUENCE) {
+    if (node->kind == YAML_TREE_SEQUENCE) {
         cap->is_list = true;
-        items = (const struct topology_node *const *) node->children;
+        items = (const struct yaml_tree_node *const *) node->children;
         n_items = node->n_children;
         if (!n_items) {
             return error_new(ERROR_INVALID, "capability '%s' has no values",
@@ -726,20 +496,20 @@ topology_get_capability_values(const struct topology_node *node,
                              "%d values", cap->name,
                              TOPOLOGY_MAX_CAPABILITY_VALUES);
         }
-    } else if (node->kind != TOPOLOGY_NODE_SCALAR || node->is_null) {
+    } else if (node->kind != YAML_TREE_SCALAR || node->is_null) {
         return error_new(ERROR_INVALID, "capability '%s' must be a string "
                          "or a sequence of strings, got %s", cap->name,
-                         node->kind == TOPOLOGY_NODE_SCALAR ? "null"
-                         : topology_node_kind_to_string(node->kind));
+                         node->kind == YAML_TREE_SCALAR ? "null"
+                         : yaml_tree_kind_to_string(node->kind));
     }
     for (size_t i = 0; i < n_items; i++) {
         struct error *error;
 
         *ret_at = items[i];
-        if (items[i]->kind != TOPOLOGY_NODE_SCALAR) {
+        if (items[i]->kind != YAML_TREE_SCALAR) {
             return error_new(ERROR_INVALID, "values of capability '%s' must "
                              "be strings, got %s", cap->name,
-                             topology_node_kind_to_string(items[i]->kind));
+                             yaml_tree_kind_to_string(items[i]->kind));
         }
         error = topology_check_capability_value(cap->name, items[i]->value);
         if (error) {
@@ -763,24 +533,24 @@ topology_capability_compare(const void *a_, const void *b_)
 
 /* Reads 'capabilities' into 'cell', sorted by name. */
 static struct error *
-topology_get_capabilities(const struct topology_node *node,
+topology_get_capabilities(const struct yaml_tree_node *node,
                           struct topology_cell *cell,
-                          const struct topology_node **ret_at)
+                          const struct yaml_tree_node **ret_at)
 {
     *ret_at = node;
-    if (node->kind == TOPOLOGY_NODE_SCALAR && node->is_null) {
+    if (node->kind == YAML_TREE_SCALAR && node->is_null) {
         return NULL;
     }
-    if (node->kind != TOPOLOGY_NODE_MAPPING) {
+    if (node->kind != YAML_TREE_MAPPING) {
         return error_new(ERROR_INVALID, "'capabilities' must be a mapping, "
-                         "got %s", topology_node_kind_to_string(node->kind));
+                         "got %s", yaml_tree_kind_to_string(node->kind));
     }
     if (node->n_children / 2 > TOPOLOGY_MAX_CAPABILITIES) {
         return error_new(ERROR_INVALID, "'capabilities' has more than %d "
                          "entries", TOPOLOGY_MAX_CAPABILITIES);
     }
     for (size_t i = 0; i + 1 < node->n_children; i += 2) {
-        const struct topology_node *key = node->children[i];
+        const struct yaml_tree_node *key = node->children[i];
         struct topology_capability *cap;
         struct error *error;
 
@@ -816,11 +586,11 @@ topology_get_capabilities(const struct topology_node *node,
 static struct error *
 topology_entry_set(const struct topology_parse *parse,
                    struct topology_entry *entry, enum topology_key key,
-                   const struct topology_node *node)
+                   const struct yaml_tree_node *node)
 {
     struct topology_cell *cell = entry->cell;
     const char *name = topology_cell_keys[key];
-    const struct topology_node *at = node;
+    const struct yaml_tree_node *at = node;
     struct error *error = NULL;
 
     switch (key) {
@@ -880,17 +650,17 @@ static struct error *
 topology_entry_find_keys(const struct topology_parse *parse,
                          struct topology_entry *entry)
 {
-    const struct topology_node *node = entry->node;
-    const struct topology_node *name;
+    const struct yaml_tree_node *node = entry->node;
+    const struct yaml_tree_node *name;
     struct error *error;
 
     /* Messages name the cell by its name when it has a valid one, else by
      * its position. */
     for (size_t i = 0; i + 1 < node->n_children && !entry->label; i += 2) {
-        const struct topology_node *value = node->children[i + 1];
+        const struct yaml_tree_node *value = node->children[i + 1];
 
         if (!strcmp(node->children[i]->value, "name")
-            && value->kind == TOPOLOGY_NODE_SCALAR && !value->is_null
+            && value->kind == YAML_TREE_SCALAR && !value->is_null
             && !cell_path_name_validate(value->value)) {
             entry->label = xasprintf("cell '%s'", value->value);
         }
@@ -901,7 +671,7 @@ topology_entry_find_keys(const struct topology_parse *parse,
 
     /* Unknown and duplicate keys first, in file order. */
     for (size_t i = 0; i + 1 < node->n_children; i += 2) {
-        const struct topology_node *key = node->children[i];
+        const struct yaml_tree_node *key = node->children[i];
         size_t k;
 
         for (k = 0; k < TOPOLOGY_N_KEYS; k++) {
@@ -925,7 +695,7 @@ topology_entry_find_keys(const struct topology_parse *parse,
     }
 
     name = topology_entry_value(entry, TOPOLOGY_KEY_NAME);
-    if (!name || (name->kind == TOPOLOGY_NODE_SCALAR && name->is_null)) {
+    if (!name || (name->kind == YAML_TREE_SCALAR && name->is_null)) {
         return topology_error_at_fmt(parse, &node->mark, "%s has no 'name'",
                                      entry->label);
     }
@@ -945,7 +715,7 @@ topology_entry_find_keys(const struct topology_parse *parse,
  * 'entry'. */
 static struct error *
 topology_read_entry(const struct topology_parse *parse,
-                    const struct topology_node *node, size_t index,
+                    const struct yaml_tree_node *node, size_t index,
                     struct topology_entry *entry)
 {
     struct error *error;
@@ -955,11 +725,11 @@ topology_read_entry(const struct topology_parse *parse,
     entry->cell = xzalloc(sizeof *entry->cell);
     entry->cell->weight_scale = 1.0;
     entry->cell->line = (int) node->mark.line + 1;
-    if (node->kind != TOPOLOGY_NODE_MAPPING) {
+    if (node->kind != YAML_TREE_MAPPING) {
         return topology_error_at_fmt(parse, &node->mark,
                                      "cell #%zu must be a mapping, got %s",
                                      index,
-                                     topology_node_kind_to_string(node->kind));
+                                     yaml_tree_kind_to_string(node->kind));
     }
     error = topology_entry_find_keys(parse, entry);
     for (size_t k = 0; k < TOPOLOGY_N_KEYS && !error; k++) {
@@ -1024,7 +794,7 @@ topology_check_duplicate(const struct topology_parse *parse,
 /* Finds the root and each entry's parent. */
 static struct error *
 topology_link(const struct topology_parse *parse,
-              const struct topology_node *cells,
+              const struct yaml_tree_node *cells,
               struct topology_entries *entries,
               struct topology_entry **ret_root)
 {
@@ -1294,25 +1064,25 @@ topology_assemble(const char *source, struct topology_entries *entries)
 /* Reads the top level of the document: a mapping with 'cells'. */
 static struct error *
 topology_find_cells(const struct topology_parse *parse,
-                    const struct topology_node *root,
-                    const struct topology_node **ret_cells)
+                    const struct yaml_tree_node *root,
+                    const struct yaml_tree_node **ret_cells)
 {
-    const struct topology_node *cells = NULL;
+    const struct yaml_tree_node *cells = NULL;
     yaml_mark_t start = { 0, 0, 0 };
 
-    if (!root || (root->kind == TOPOLOGY_NODE_SCALAR && root->is_null)) {
+    if (!root || (root->kind == YAML_TREE_SCALAR && root->is_null)) {
         return topology_error_at_fmt(parse, root ? &root->mark : &start,
                                      "the topology is empty: it must have "
                                      "'cells'");
     }
-    if (root->kind != TOPOLOGY_NODE_MAPPING) {
+    if (root->kind != YAML_TREE_MAPPING) {
         return topology_error_at_fmt(parse, &root->mark,
                                      "the topology must be a mapping, got "
                                      "%s",
-                                     topology_node_kind_to_string(root->kind));
+                                     yaml_tree_kind_to_string(root->kind));
     }
     for (size_t i = 0; i + 1 < root->n_children; i += 2) {
-        const struct topology_node *key = root->children[i];
+        const struct yaml_tree_node *key = root->children[i];
 
         if (strcmp(key->value, "cells")) {
             AUTOFREE char *quoted = topology_quote(key->value);
@@ -1330,11 +1100,11 @@ topology_find_cells(const struct topology_parse *parse,
         return topology_error_at_fmt(parse, &root->mark,
                                      "the topology has no 'cells'");
     }
-    if (cells->kind != TOPOLOGY_NODE_SEQUENCE) {
+    if (cells->kind != YAML_TREE_SEQUENCE) {
         return topology_error_at_fmt(parse, &cells->mark,
                                      "'cells' must be a sequence, got %s",
                                      cells->is_null ? "null"
-                                     : topology_node_kind_to_string(
+                                     : yaml_tree_kind_to_string(
                                          cells->kind));
     }
     if (!cells->n_children) {
@@ -1348,7 +1118,7 @@ topology_find_cells(const struct topology_parse *parse,
 
 static struct error *
 topology_check_entries(const struct topology_parse *parse,
-                       const struct topology_node *cells,
+                       const struct yaml_tree_node *cells,
                        struct topology_entries *entries)
 {
     struct topology_entry *root = NULL;
@@ -1388,14 +1158,14 @@ static struct error *
 topology_load_text(const char *name, const char *text, size_t size,
                    struct topology **ret_topology)
 {
-    CLEANUP(topology_node_freep) struct topology_node *root = NULL;
+    CLEANUP(yaml_tree_node_freep) struct yaml_tree_node *root = NULL;
     struct topology_parse parse = {
         .name = name,
         .text = text,
         .size = size,
     };
     struct topology_entries entries = { NULL, 0 };
-    const struct topology_node *cells = NULL;
+    const struct yaml_tree_node *cells = NULL;
     struct error *error;
 
     error = topology_build_tree(&parse, &root);
