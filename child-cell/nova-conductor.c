@@ -28,9 +28,6 @@
 LOG_MODULE("conductor.main");
 
 #define CONDUCTOR_NAME "nova-conductor"
-#define CONDUCTOR_EXIT_OK 0
-#define CONDUCTOR_EXIT_FAILURE 1
-#define CONDUCTOR_EXIT_USAGE 2
 /* Longest host name gethostname() may return, NUL included. */
 #define CONDUCTOR_HOSTNAME_SIZE 256
 
@@ -88,10 +85,23 @@ static const struct daemon_option conductor_options[] = {
     { "host", "host", "Name of this service's host" },
 };
 
+static void
+conductor_run_cb(void *svc)
+{
+    conductor_run(svc);
+}
+
+static void
+conductor_wait_cb(void *svc)
+{
+    conductor_wait(svc);
+}
+
 /* Runs the conductor until an exit is asked for. */
 static int
-conductor_main_loop(const struct conductor_daemon_config *config)
+conductor_main_loop(const void *config_)
 {
+    const struct conductor_daemon_config *config = config_;
     CLEANUP(conductor_freep) struct conductor *cond = NULL;
     char hostname[CONDUCTOR_HOSTNAME_SIZE] = "";
     struct conductor_config cc = {
@@ -105,50 +115,31 @@ conductor_main_loop(const struct conductor_daemon_config *config)
         .service_down_time_s = (int) config->service_down_time_s,
     };
     struct error *error;
-    int status;
 
     if (!cc.transport_url || !cc.database_url) {
         fprintf(stderr, CONDUCTOR_NAME ": set 'transport_url' and "
                 "'database.connection' in the configuration file or with "
                 "--set\n");
-        return CONDUCTOR_EXIT_USAGE;
+        return DAEMON_EXIT_USAGE;
     }
     if (!cc.host) {
         if (gethostname(hostname, sizeof hostname - 1)) {
             fprintf(stderr, CONDUCTOR_NAME ": cannot read the host name; "
                     "set 'host'\n");
-            return CONDUCTOR_EXIT_FAILURE;
+            return DAEMON_EXIT_FAILURE;
         }
         cc.host = hostname;
     }
-    status = daemon_signals_init();
-    if (status) {
+    if (daemon_signals_init()) {
         fprintf(stderr, CONDUCTOR_NAME ": cannot install signal handlers\n");
-        return CONDUCTOR_EXIT_FAILURE;
+        return DAEMON_EXIT_FAILURE;
     }
     error = conductor_new(&cc, &cond);
     if (error) {
-        /* Said once on standard error, and in the log file too when
-         * there is one. */
-        fprintf(stderr, CONDUCTOR_NAME ": %s\n", error_message(error));
-        if (config->common.log_file) {
-            LOG_ERR("cannot start: %s", error_message(error));
-        }
-        error_free(error);
-        return CONDUCTOR_EXIT_FAILURE;
+        return daemon_start_failed(CONDUCTOR_NAME, &config->common, error);
     }
-    for (;;) {
-        conductor_run(cond);
-        if (daemon_signals_run()) {
-            break;
-        }
-        conductor_wait(cond);
-        poll_fd_wait(daemon_signal_fd(), POLLIN);
-        poll_block();
-    }
-    poll_loop_reset();
-    LOG_INFO("stopping");
-    return CONDUCTOR_EXIT_OK;
+    daemon_run_service(conductor_run_cb, conductor_wait_cb, cond);
+    return DAEMON_EXIT_OK;
 }
 
 int
@@ -165,32 +156,6 @@ main(int argc, char *argv[])
         .options = conductor_options,
         .n_options = ARRAY_SIZE(conductor_options),
     };
-    struct error *error;
-    bool exit_now;
-    int first;
-    int status;
 
-    db_library_init();
-    error = daemon_start(&info, argc, argv, &config, &first, &exit_now);
-    if (error) {
-        status = (error_kind(error) == ERROR_INVALID ? CONDUCTOR_EXIT_USAGE
-                                                     : CONDUCTOR_EXIT_FAILURE);
-        fprintf(stderr, CONDUCTOR_NAME ": %s\n", error_message(error));
-        error_free(error);
-        db_library_end();
-        return status;
-    }
-    if (exit_now) {
-        status = CONDUCTOR_EXIT_OK;
-    } else if (first < argc) {
-        fprintf(stderr, CONDUCTOR_NAME ": takes no arguments, but '%s' was "
-                "given; see '" CONDUCTOR_NAME " --help'\n", argv[first]);
-        status = CONDUCTOR_EXIT_USAGE;
-    } else {
-        status = conductor_main_loop(&config);
-    }
-    config_destroy(&conductor_schema, &config);
-    daemon_signals_reset();
-    db_library_end();
-    return status;
+    return daemon_main(&info, argc, argv, &config, conductor_main_loop);
 }

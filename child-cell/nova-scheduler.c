@@ -28,9 +28,6 @@
 LOG_MODULE("scheduler.main");
 
 #define SCHEDULER_NAME "nova-scheduler"
-#define SCHEDULER_EXIT_OK 0
-#define SCHEDULER_EXIT_FAILURE 1
-#define SCHEDULER_EXIT_USAGE 2
 /* Longest host name gethostname() may return, NUL included. */
 #define SCHEDULER_HOSTNAME_SIZE 256
 /* Range of a weigher multiplier. */
@@ -127,10 +124,23 @@ static const struct daemon_option scheduler_options[] = {
     { "host", "host", "Name of this service's host" },
 };
 
+static void
+scheduler_run_cb(void *svc)
+{
+    scheduler_service_run(svc);
+}
+
+static void
+scheduler_wait_cb(void *svc)
+{
+    scheduler_service_wait(svc);
+}
+
 /* Runs the scheduler until an exit is asked for. */
 static int
-scheduler_main_loop(const struct scheduler_daemon_config *config)
+scheduler_main_loop(const void *config_)
 {
+    const struct scheduler_daemon_config *config = config_;
     CLEANUP(scheduler_service_freep) struct scheduler_service *svc = NULL;
     char hostname[SCHEDULER_HOSTNAME_SIZE] = "";
     struct scheduler_weigher_config weighers[SCHEDULER_N_WEIGHERS];
@@ -155,13 +165,13 @@ scheduler_main_loop(const struct scheduler_daemon_config *config)
         fprintf(stderr, SCHEDULER_NAME ": set 'transport_url' and "
                 "'database.connection' in the configuration file or with "
                 "--set\n");
-        return SCHEDULER_EXIT_USAGE;
+        return DAEMON_EXIT_USAGE;
     }
     if (!sc.host) {
         if (gethostname(hostname, sizeof hostname - 1)) {
             fprintf(stderr, SCHEDULER_NAME ": cannot read the host name; "
                     "set 'host'\n");
-            return SCHEDULER_EXIT_FAILURE;
+            return DAEMON_EXIT_FAILURE;
         }
         sc.host = hostname;
     }
@@ -171,34 +181,14 @@ scheduler_main_loop(const struct scheduler_daemon_config *config)
     }
     if (daemon_signals_init()) {
         fprintf(stderr, SCHEDULER_NAME ": cannot install signal handlers\n");
-        return SCHEDULER_EXIT_FAILURE;
+        return DAEMON_EXIT_FAILURE;
     }
     error = scheduler_service_new(&sc, &svc);
     if (error) {
-        int status = (error_kind(error) == ERROR_INVALID
-                      ? SCHEDULER_EXIT_USAGE : SCHEDULER_EXIT_FAILURE);
-
-        /* Said once on standard error, and in the log file too when
-         * there is one. */
-        fprintf(stderr, SCHEDULER_NAME ": %s\n", error_message(error));
-        if (config->common.log_file) {
-            LOG_ERR("cannot start: %s", error_message(error));
-        }
-        error_free(error);
-        return status;
+        return daemon_start_failed(SCHEDULER_NAME, &config->common, error);
     }
-    for (;;) {
-        scheduler_service_run(svc);
-        if (daemon_signals_run()) {
-            break;
-        }
-        scheduler_service_wait(svc);
-        poll_fd_wait(daemon_signal_fd(), POLLIN);
-        poll_block();
-    }
-    poll_loop_reset();
-    LOG_INFO("stopping");
-    return SCHEDULER_EXIT_OK;
+    daemon_run_service(scheduler_run_cb, scheduler_wait_cb, svc);
+    return DAEMON_EXIT_OK;
 }
 
 int
@@ -215,32 +205,6 @@ main(int argc, char *argv[])
         .options = scheduler_options,
         .n_options = ARRAY_SIZE(scheduler_options),
     };
-    struct error *error;
-    bool exit_now;
-    int first;
-    int status;
 
-    db_library_init();
-    error = daemon_start(&info, argc, argv, &config, &first, &exit_now);
-    if (error) {
-        status = (error_kind(error) == ERROR_INVALID ? SCHEDULER_EXIT_USAGE
-                                                     : SCHEDULER_EXIT_FAILURE);
-        fprintf(stderr, SCHEDULER_NAME ": %s\n", error_message(error));
-        error_free(error);
-        db_library_end();
-        return status;
-    }
-    if (exit_now) {
-        status = SCHEDULER_EXIT_OK;
-    } else if (first < argc) {
-        fprintf(stderr, SCHEDULER_NAME ": takes no arguments, but '%s' was "
-                "given; see '" SCHEDULER_NAME " --help'\n", argv[first]);
-        status = SCHEDULER_EXIT_USAGE;
-    } else {
-        status = scheduler_main_loop(&config);
-    }
-    config_destroy(&scheduler_schema, &config);
-    daemon_signals_reset();
-    db_library_end();
-    return status;
+    return daemon_main(&info, argc, argv, &config, scheduler_main_loop);
 }

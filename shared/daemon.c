@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +14,10 @@
 #include <unistd.h>
 
 #include "shared/cleanup.h"
+#include "shared/db.h"
 #include "shared/error.h"
 #include "shared/log.h"
+#include "shared/poll-loop.h"
 #include "shared/xalloc.h"
 
 LOG_MODULE("daemon");
@@ -313,4 +316,74 @@ daemon_signals_reset(void)
         }
     }
     daemon_exit_flag = 0;
+}
+
+/* ---- A daemon's life --------------------------------------------------- */
+
+int
+daemon_main(const struct daemon_info *info, int argc, char *argv[],
+            void *config, int (*main_loop)(const void *config))
+{
+    struct error *error;
+    bool exit_now;
+    int first;
+    int status;
+
+    db_library_init();
+    error = daemon_start(info, argc, argv, config, &first, &exit_now);
+    if (error) {
+        status = (error_kind(error) == ERROR_INVALID ? DAEMON_EXIT_USAGE
+                                                     : DAEMON_EXIT_FAILURE);
+        fprintf(stderr, "%s: %s\n", info->name, error_message(error));
+        error_free(error);
+        db_library_end();
+        return status;
+    }
+    if (exit_now) {
+        status = DAEMON_EXIT_OK;
+    } else if (first < argc) {
+        fprintf(stderr, "%s: takes no arguments, but '%s' was given; see "
+                "'%s --help'\n", info->name, argv[first], info->name);
+        status = DAEMON_EXIT_USAGE;
+    } else {
+        status = main_loop(config);
+    }
+    config_destroy(info->schema, config);
+    daemon_signals_reset();
+    db_library_end();
+    return status;
+}
+
+int
+daemon_start_failed(const char *name, const struct daemon_common *common,
+                    struct error *error)
+{
+    int status = (error_kind(error) == ERROR_INVALID ? DAEMON_EXIT_USAGE
+                                                     : DAEMON_EXIT_FAILURE);
+
+    /* Said once on standard error, and in the log file too when there is
+     * one. */
+    fprintf(stderr, "%s: %s\n", name, error_message(error));
+    if (common->log_file) {
+        LOG_ERR("cannot start: %s", error_message(error));
+    }
+    error_free(error);
+    return status;
+}
+
+void
+daemon_run_service(void (*run)(void *svc), void (*wait)(void *svc),
+                   void *svc)
+{
+    for (;;) {
+        run(svc);
+        if (daemon_signals_run()) {
+            break;
+        }
+        wait(svc);
+        poll_fd_wait(daemon_signal_fd(), POLLIN);
+        poll_block();
+    }
+    poll_loop_reset();
+    LOG_INFO("stopping");
 }

@@ -108,4 +108,34 @@ bool daemon_exit_requested(void);
 /* Restores the default dispositions and closes the self-pipe (tests). */
 void daemon_signals_reset(void);
 
+/* Exit statuses of every daemon, as their man pages document them. */
+#define DAEMON_EXIT_OK 0
+#define DAEMON_EXIT_FAILURE 1
+#define DAEMON_EXIT_USAGE 2
+
+/* The whole life of a daemon that takes no argument beyond the options:
+ * initialises the database library, runs daemon_start() into '*config'
+ * (a struct matching info->schema), refuses extra arguments, calls
+ * 'main_loop' with 'config' unless --help or --version was handled, then
+ * frees the configuration.  Returns the exit status: main_loop's, or
+ * DAEMON_EXIT_USAGE / DAEMON_EXIT_FAILURE when the command line or the
+ * configuration is wrong (said on standard error as "NAME: MESSAGE"). */
+int daemon_main(const struct daemon_info *info, int argc, char *argv[],
+                void *config, int (*main_loop)(const void *config));
+
+/* Reports 'error' (taken), raised while a daemon's service was being
+ * created, on standard error as "NAME: MESSAGE", and in the log as well
+ * when the log goes to a file ('common->log_file').  Returns the exit
+ * status: DAEMON_EXIT_USAGE for ERROR_INVALID, else DAEMON_EXIT_FAILURE. */
+int daemon_start_failed(const char *name, const struct daemon_common *common,
+                        struct error *error);
+
+/* Runs a service built on the poll loop (shared/poll-loop.h) until SIGTERM
+ * or SIGINT: 'run(svc)' does the work that is ready, 'wait(svc)' registers
+ * what to wait for, and the loop also wakes for signals (SIGHUP reopens the
+ * log file).  daemon_signals_init() must have succeeded.  Logs "stopping"
+ * before it returns. */
+void daemon_run_service(void (*run)(void *svc), void (*wait)(void *svc),
+                        void *svc);
+
 #endif /* NOVA_DAEMON_H */
