@@ -39,9 +39,6 @@
 LOG_MODULE("compute");
 
 #define COMPUTE_NAME "nova-compute"
-#define COMPUTE_EXIT_OK 0
-#define COMPUTE_EXIT_FAILURE 1
-#define COMPUTE_EXIT_USAGE 2
 
 #define MS_PER_S 1000LL
 
@@ -250,11 +247,25 @@ compute_manager_options_from_config(const struct compute_config *c,
     o->image_clean_interval_ms = c->image_cache_clean_interval * MS_PER_S;
 }
 
+static void
+compute_run_cb(void *manager)
+{
+    compute_manager_run(manager);
+}
+
+static void
+compute_wait_cb(void *manager)
+{
+    compute_manager_wait(manager);
+}
+
 /* Runs the service until SIGTERM or SIGINT.  Returns an exit status. */
 static int
-compute_serve(const struct compute_config *config)
+compute_serve(const void *config_)
 {
+    const struct compute_config *config = config_;
     CLEANUP(compute_hosts_freep) struct compute_hosts *hosts = NULL;
+    AUTOFREE char *default_host = NULL;
     struct compute_event_thread *events = NULL;
     struct compute_manager *manager = NULL;
     struct compute_hosts_config hc = {
@@ -270,20 +281,27 @@ compute_serve(const struct compute_config *config)
     };
     struct compute_manager_options options;
     struct error *error;
-    int retval;
 
+    if (!hc.host || !*hc.host) {
+        default_host = compute_hosts_default_name();
+        if (!default_host) {
+            compute_print_error("cannot read this machine's host name: set "
+                                "'host'");
+            return DAEMON_EXIT_FAILURE;
+        }
+        hc.host = default_host;
+    }
     if (config->simulate_hosts
         && config->default_domain_type != COMPUTE_DOMAIN_AUTO
         && config->default_domain_type != COMPUTE_DOMAIN_TEST) {
         compute_print_error("simulated hosts only build domains of type "
                             "'test': set compute.default_domain_type to "
                             "'auto' or 'test'");
-        return COMPUTE_EXIT_USAGE;
+        return DAEMON_EXIT_USAGE;
     }
-    retval = daemon_signals_init();
-    if (retval) {
+    if (daemon_signals_init()) {
         compute_print_error("cannot install the signal handlers");
-        return COMPUTE_EXIT_FAILURE;
+        return DAEMON_EXIT_FAILURE;
     }
 
     /* libvirt's event loop must be registered before any connection is
@@ -298,34 +316,19 @@ compute_serve(const struct compute_config *config)
                                     compute_hosts_count(hosts), &manager);
     }
     if (error) {
-        int status = error_kind(error) == ERROR_INVALID
-                     ? COMPUTE_EXIT_USAGE : COMPUTE_EXIT_FAILURE;
-
-        compute_print_error(error_message(error));
-        error_free(error);
         compute_hosts_free(TAKE_PTR(hosts));
         compute_event_thread_stop(events);
-        return status;
+        return daemon_start_failed(COMPUTE_NAME, &config->common, error);
     }
 
     LOG_INFO("started (%zu host%s)", compute_hosts_count(hosts),
              compute_hosts_count(hosts) == 1 ? "" : "s");
-    for (;;) {
-        compute_manager_run(manager);
-        if (daemon_signals_run()) {
-            break;
-        }
-        compute_manager_wait(manager);
-        poll_fd_wait(daemon_signal_fd(), POLLIN);
-        poll_block();
-    }
-    LOG_INFO("stopping");
-    poll_loop_reset();
+    daemon_run_service(compute_run_cb, compute_wait_cb, manager);
     compute_manager_free(manager);
     compute_hosts_free(TAKE_PTR(hosts));
     compute_event_thread_stop(events);
     LOG_INFO("stopped");
-    return COMPUTE_EXIT_OK;
+    return DAEMON_EXIT_OK;
 }
 
 int
@@ -342,41 +345,9 @@ main(int argc, char *argv[])
         .options = compute_options,
         .n_options = ARRAY_SIZE(compute_options),
     };
-    struct error *error;
-    bool exit_now;
-    int first;
     int status;
 
-    error = daemon_start(&info, argc, argv, &config, &first, &exit_now);
-    if (error) {
-        status = error_kind(error) == ERROR_INVALID ? COMPUTE_EXIT_USAGE
-                                                    : COMPUTE_EXIT_FAILURE;
-        compute_print_error(error_message(error));
-        error_free(error);
-        return status;
-    }
-    if (exit_now) {
-        config_destroy(&compute_schema, &config);
-        return COMPUTE_EXIT_OK;
-    }
-    if (first < argc) {
-        fprintf(stderr, COMPUTE_NAME ": unexpected argument '%s'; see '"
-                COMPUTE_NAME " --help'\n", argv[first]);
-        config_destroy(&compute_schema, &config);
-        return COMPUTE_EXIT_USAGE;
-    }
-    if (!config.host || !*config.host) {
-        free(config.host);
-        config.host = compute_hosts_default_name();
-        if (!config.host) {
-            compute_print_error("cannot read this machine's host name: set "
-                                "'host'");
-            config_destroy(&compute_schema, &config);
-            return COMPUTE_EXIT_FAILURE;
-        }
-    }
-    status = compute_serve(&config);
-    config_destroy(&compute_schema, &config);
+    status = daemon_main(&info, argc, argv, &config, compute_serve);
     log_reset();
     return status;
 }
