@@ -3,7 +3,9 @@
 
 #include "api-cell/servers-view.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
 #include <openssl/evp.h>
@@ -13,6 +15,7 @@
 #include "shared/compiler.h"
 #include "shared/flavor.h"
 #include "shared/instance.h"
+#include "shared/json-util.h"
 #include "shared/timeutil.h"
 #include "shared/xalloc.h"
 
@@ -21,10 +24,23 @@ static const char *const servers_view_progress_statuses[] = {
     "ACTIVE", "BUILD", "REBUILD", "RESIZE", "VERIFY_RESIZE", "MIGRATING",
 };
 
+/* SHA-224, fetched once: EVP_sha224() makes every digest look the
+ * algorithm up again, which cost more than hashing the few bytes of a
+ * hostId.  NULL if the fetch failed (EVP_sha224() is used then). */
+static pthread_once_t servers_view_sha224_once = PTHREAD_ONCE_INIT;
+static EVP_MD *servers_view_sha224;
+
+static void
+servers_view_sha224_init(void)
+{
+    servers_view_sha224 = EVP_MD_fetch(NULL, "SHA224", NULL);
+}
+
 void
 servers_view_host_id(const char *project_id, const char *host,
                      char out[SERVERS_VIEW_HOST_ID_SIZE])
 {
+    static const char hex[] = "0123456789abcdef";
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int size = 0;
     AUTOFREE char *data = NULL;
@@ -34,13 +50,18 @@ servers_view_host_id(const char *project_id, const char *host,
         return;
     }
     data = xasprintf("%s%s", project_id ? project_id : "", host);
-    if (!EVP_Digest(data, strlen(data), digest, &size, EVP_sha224(), NULL)
+    pthread_once(&servers_view_sha224_once, servers_view_sha224_init);
+    if (!EVP_Digest(data, strlen(data), digest, &size,
+                    servers_view_sha224 ? servers_view_sha224
+                                        : EVP_sha224(), NULL)
         || size * 2 + 1 > SERVERS_VIEW_HOST_ID_SIZE) {
         return;
     }
     for (unsigned int i = 0; i < size; i++) {
-        (void) snprintf(out + 2 * i, 3, "%02x", digest[i]);
+        out[2 * i] = hex[digest[i] >> 4];
+        out[2 * i + 1] = hex[digest[i] & 0xf];
     }
+    out[2 * size] = '\0';
 }
 
 static struct json_object *
@@ -72,91 +93,159 @@ servers_view_links(const char *base_url, const char *uuid)
     return links;
 }
 
-/* {"id": ID, "links": [bookmark BASE/COLLECTION/ID]} */
-static struct json_object *
-servers_view_ref(const char *base_url, const char *collection,
-                 const char *id)
+/* Writes the links of server 'uuid' (self and bookmark). */
+static void
+servers_view_write_links(struct json_writer *w, const char *base_url,
+                         const char *uuid)
 {
-    struct json_object *ref = json_object_new_object();
-    struct json_object *links = json_object_new_array();
-    AUTOFREE char *href = xasprintf("%s/%s/%s", base_url ? base_url : "",
-                                    collection, id);
+    const char *self[] = { base_url, "/v2.1/servers/", uuid };
+    const char *bookmark[] = { base_url, "/servers/", uuid };
 
-    json_object_object_add(ref, "id", json_object_new_string(id));
-    json_object_array_add(links, servers_view_link("bookmark", href));
-    json_object_object_add(ref, "links", links);
-    return ref;
+    json_writer_begin_array(w);
+    json_writer_begin_object(w);
+    json_writer_key(w, "href");
+    json_writer_string_concat(w, self, ARRAY_SIZE(self));
+    json_writer_key(w, "rel");
+    json_writer_string(w, "self");
+    json_writer_end_object(w);
+    json_writer_begin_object(w);
+    json_writer_key(w, "href");
+    json_writer_string_concat(w, bookmark, ARRAY_SIZE(bookmark));
+    json_writer_key(w, "rel");
+    json_writer_string(w, "bookmark");
+    json_writer_end_object(w);
+    json_writer_end_array(w);
 }
 
-/* A time in 'style', or JSON null for INSTANCE_TIME_NONE. */
-static struct json_object *
-servers_view_time(int64_t ms, enum time_style style)
+/* {"id": ID, "links": [bookmark BASE/COLLECTION/ID]} */
+static void
+servers_view_write_ref(struct json_writer *w, const char *base_url,
+                       const char *collection, const char *id)
+{
+    const char *href[] = { base_url, "/", collection, "/", id };
+
+    json_writer_begin_object(w);
+    json_writer_key(w, "id");
+    json_writer_string(w, id);
+    json_writer_key(w, "links");
+    json_writer_begin_array(w);
+    json_writer_begin_object(w);
+    json_writer_key(w, "href");
+    json_writer_string_concat(w, href, ARRAY_SIZE(href));
+    json_writer_key(w, "rel");
+    json_writer_string(w, "bookmark");
+    json_writer_end_object(w);
+    json_writer_end_array(w);
+    json_writer_end_object(w);
+}
+
+/* Writes a time in 'style', or null for INSTANCE_TIME_NONE.  Returns
+ * false, writing nothing, if 'ms' cannot be formatted. */
+static bool
+servers_view_write_time(struct json_writer *w, int64_t ms,
+                        enum time_style style)
 {
     char buf[TIME_ISO8601_SIZE];
 
     if (ms == INSTANCE_TIME_NONE
         || time_format_iso8601(ms, style, buf, sizeof buf)) {
-        return NULL;
+        json_writer_null(w);
+        return false;
     }
-    return json_object_new_string(buf);
+    json_writer_string(w, buf);
+    return true;
 }
 
+/* Parses 'text', written by this module, back into a tree. */
 static struct json_object *
-servers_view_string_or_null(const char *s)
+servers_view_to_tree(const char *text, size_t length)
 {
-    return s ? json_object_new_string(s) : NULL;
+    struct json_object *obj = NULL;
+    struct error *error = json_parse_text(text, length, 0, 0, &obj);
+
+    if (error) {
+        /* The writer produced invalid JSON: a bug here. */
+        abort();
+    }
+    return obj;
 }
 
-struct json_object *
-servers_view_fault(const struct servers_view_ctx *ctx,
-                   const struct top_view_server *srv)
+/* Whether server 'srv' shows a fault. */
+static bool
+servers_view_has_fault(const struct top_view_server *srv)
 {
     const struct instance *inst = srv->inst;
-    struct json_object *fault, *v;
+
+    return (srv->fault && json_object_is_type(srv->fault, json_type_object)
+            && (inst->vm_state == INSTANCE_VM_ERROR
+                || inst->vm_state == INSTANCE_VM_DELETED));
+}
+
+static void
+servers_view_write_fault(struct json_writer *w,
+                         const struct servers_view_ctx *ctx,
+                         const struct top_view_server *srv)
+{
+    const struct instance *inst = srv->inst;
+    struct json_object *v;
     int64_t code = 500;
 
-    if (!srv->fault || !json_object_is_type(srv->fault, json_type_object)
-        || (inst->vm_state != INSTANCE_VM_ERROR
-            && inst->vm_state != INSTANCE_VM_DELETED)) {
-        return NULL;
-    }
-    fault = json_object_new_object();
+    json_writer_begin_object(w);
     if (json_object_object_get_ex(srv->fault, "code", &v)
         && json_object_is_type(v, json_type_int)) {
         code = json_object_get_int64(v);
     }
-    json_object_object_add(fault, "code", json_object_new_int64(code));
+    json_writer_key(w, "code");
+    json_writer_int(w, code);
 
     /* Nova prints the fault's time with utils.isotime(): seconds and 'Z'. */
     int64_t created_ms;
-    struct json_object *created = NULL;
+    char buf[TIME_ISO8601_SIZE];
+    json_writer_key(w, "created");
     if (json_object_object_get_ex(srv->fault, "created", &v)
         && json_object_is_type(v, json_type_string)
-        && !time_parse_iso8601(json_object_get_string(v), &created_ms)) {
-        created = servers_view_time(created_ms, TIME_STYLE_SECONDS_Z);
+        && !time_parse_iso8601(json_object_get_string(v), &created_ms)
+        && !time_format_iso8601(created_ms, TIME_STYLE_SECONDS_Z, buf,
+                                sizeof buf)) {
+        json_writer_string(w, buf);
+    } else {
+        servers_view_write_time(w, inst->updated_at != INSTANCE_TIME_NONE
+                                ? inst->updated_at : inst->created_at,
+                                TIME_STYLE_SECONDS_Z);
     }
-    if (!created) {
-        created = servers_view_time(inst->updated_at != INSTANCE_TIME_NONE
-                                    ? inst->updated_at : inst->created_at,
-                                    TIME_STYLE_SECONDS_Z);
-    }
-    json_object_object_add(fault, "created", created);
 
     const char *message = "";
     if (json_object_object_get_ex(srv->fault, "message", &v)
         && json_object_is_type(v, json_type_string)) {
         message = json_object_get_string(v);
     }
-    json_object_object_add(fault, "message",
-                           json_object_new_string(message));
+    json_writer_key(w, "message");
+    json_writer_string(w, message);
 
     if (json_object_object_get_ex(srv->fault, "details", &v)
         && json_object_is_type(v, json_type_string)
         && *json_object_get_string(v)
         && (ctx->is_admin || code != 500)) {
-        json_object_object_add(fault, "details", json_object_new_string(
-                                   json_object_get_string(v)));
+        json_writer_key(w, "details");
+        json_writer_string(w, json_object_get_string(v));
     }
+    json_writer_end_object(w);
+}
+
+struct json_object *
+servers_view_fault(const struct servers_view_ctx *ctx,
+                   const struct top_view_server *srv)
+{
+    struct json_writer w;
+    struct json_object *fault;
+
+    if (!servers_view_has_fault(srv)) {
+        return NULL;
+    }
+    json_writer_init(&w);
+    servers_view_write_fault(&w, ctx, srv);
+    fault = servers_view_to_tree(w.buf, w.length);
+    json_writer_destroy(&w);
     return fault;
 }
 
@@ -175,113 +264,170 @@ servers_view_az(const struct servers_view_ctx *ctx,
     return "";
 }
 
-struct json_object *
-servers_view_detail(const struct servers_view_ctx *ctx,
-                    const struct top_view_server *srv)
+/* Metadata is sorted by key without duplicates (shared/instance.h); were
+ * a key set twice, json-c would keep its first position and last value,
+ * and so does the writer: 'i' is shown unless its key was just shown. */
+static bool
+servers_view_meta_seen(const struct instance *inst, size_t i)
+{
+    return i > 0 && !strcmp(inst->metadata[i - 1].key,
+                            inst->metadata[i].key);
+}
+
+/* The value shown for the key of metadata 'i': that of its last copy. */
+static const char *
+servers_view_meta_value(const struct instance *inst, size_t i)
+{
+    const char *key = inst->metadata[i].key;
+
+    while (i + 1 < inst->n_metadata
+           && !strcmp(inst->metadata[i + 1].key, key)) {
+        i++;
+    }
+    return inst->metadata[i].value;
+}
+
+void
+servers_view_write_detail(struct json_writer *w,
+                          const struct servers_view_ctx *ctx,
+                          const struct top_view_server *srv)
 {
     const struct instance *inst = srv->inst;
-    struct json_object *server = json_object_new_object();
-    struct json_object *metadata = json_object_new_object();
-    struct json_object *groups = json_object_new_array();
-    struct json_object *group = json_object_new_object();
-    struct json_object *fault;
     const char *status = instance_api_status(inst->vm_state,
                                              inst->task_state);
     char host_id[SERVERS_VIEW_HOST_ID_SIZE];
 
-    json_object_object_add(server, "id", json_object_new_string(inst->uuid));
-    json_object_object_add(server, "name", json_object_new_string(
-                               inst->display_name ? inst->display_name
-                                                  : ""));
-    json_object_object_add(server, "status", json_object_new_string(status));
-    json_object_object_add(server, "tenant_id", json_object_new_string(
-                               inst->project_id ? inst->project_id : ""));
-    json_object_object_add(server, "user_id", json_object_new_string(
-                               inst->user_id ? inst->user_id : ""));
+    json_writer_begin_object(w);
+    json_writer_key(w, "id");
+    json_writer_string(w, inst->uuid);
+    json_writer_key(w, "name");
+    json_writer_string(w, inst->display_name ? inst->display_name : "");
+    json_writer_key(w, "status");
+    json_writer_string(w, status);
+    json_writer_key(w, "tenant_id");
+    json_writer_string(w, inst->project_id ? inst->project_id : "");
+    json_writer_key(w, "user_id");
+    json_writer_string(w, inst->user_id ? inst->user_id : "");
+    json_writer_key(w, "metadata");
+    json_writer_begin_object(w);
     for (size_t i = 0; i < inst->n_metadata; i++) {
-        json_object_object_add(metadata, inst->metadata[i].key,
-                               json_object_new_string(
-                                   inst->metadata[i].value));
+        if (!servers_view_meta_seen(inst, i)) {
+            json_writer_key(w, inst->metadata[i].key);
+            json_writer_string(w, servers_view_meta_value(inst, i));
+        }
     }
-    json_object_object_add(server, "metadata", metadata);
+    json_writer_end_object(w);
     servers_view_host_id(inst->project_id, inst->host, host_id);
-    json_object_object_add(server, "hostId", json_object_new_string(host_id));
+    json_writer_key(w, "hostId");
+    json_writer_string(w, host_id);
+    json_writer_key(w, "image");
     if (inst->image_ref && *inst->image_ref) {
-        json_object_object_add(server, "image", servers_view_ref(
-                                   ctx->base_url, "images",
-                                   inst->image_ref));
+        servers_view_write_ref(w, ctx->base_url, "images", inst->image_ref);
     } else {
-        json_object_object_add(server, "image", json_object_new_string(""));
+        json_writer_string(w, "");
     }
-    json_object_object_add(server, "flavor", servers_view_ref(
-                               ctx->base_url, "flavors",
-                               inst->flavor && inst->flavor->flavorid
-                               ? inst->flavor->flavorid : ""));
-    json_object_object_add(server, "created", servers_view_time(
-                               inst->created_at, TIME_STYLE_SECONDS_Z));
-    json_object_object_add(server, "updated", servers_view_time(
-                               inst->updated_at != INSTANCE_TIME_NONE
-                               ? inst->updated_at : inst->created_at,
-                               TIME_STYLE_SECONDS_Z));
-    json_object_object_add(server, "addresses", json_object_new_object());
-    json_object_object_add(server, "accessIPv4", json_object_new_string(""));
-    json_object_object_add(server, "accessIPv6", json_object_new_string(""));
-    json_object_object_add(server, "links",
-                           servers_view_links(ctx->base_url, inst->uuid));
-    json_object_object_add(server, "OS-DCF:diskConfig",
-                           json_object_new_string("MANUAL"));
-    json_object_object_add(server, "OS-EXT-AZ:availability_zone",
-                           json_object_new_string(servers_view_az(ctx,
-                                                                  inst)));
+    json_writer_key(w, "flavor");
+    servers_view_write_ref(w, ctx->base_url, "flavors",
+                           inst->flavor && inst->flavor->flavorid
+                           ? inst->flavor->flavorid : "");
+    json_writer_key(w, "created");
+    servers_view_write_time(w, inst->created_at, TIME_STYLE_SECONDS_Z);
+    json_writer_key(w, "updated");
+    servers_view_write_time(w, inst->updated_at != INSTANCE_TIME_NONE
+                            ? inst->updated_at : inst->created_at,
+                            TIME_STYLE_SECONDS_Z);
+    json_writer_key(w, "addresses");
+    json_writer_begin_object(w);
+    json_writer_end_object(w);
+    json_writer_key(w, "accessIPv4");
+    json_writer_string(w, "");
+    json_writer_key(w, "accessIPv6");
+    json_writer_string(w, "");
+    json_writer_key(w, "links");
+    servers_view_write_links(w, ctx->base_url, inst->uuid);
+    json_writer_key(w, "OS-DCF:diskConfig");
+    json_writer_string(w, "MANUAL");
+    json_writer_key(w, "OS-EXT-AZ:availability_zone");
+    json_writer_string(w, servers_view_az(ctx, inst));
     if (ctx->extended) {
         /* The leaf names the libvirt domain "instance-<uuid>"
          * (child-cell/compute-spec.h): that is the name shown, where Nova
          * shows "instance-%08x" of its row id. */
         AUTOFREE char *instance_name = xasprintf("instance-%s", inst->uuid);
 
-        json_object_object_add(server, "OS-EXT-SRV-ATTR:host",
-                               servers_view_string_or_null(inst->host));
-        json_object_object_add(server, "OS-EXT-SRV-ATTR:hypervisor_hostname",
-                               servers_view_string_or_null(inst->node));
-        json_object_object_add(server, "OS-EXT-SRV-ATTR:instance_name",
-                               json_object_new_string(instance_name));
+        json_writer_key(w, "OS-EXT-SRV-ATTR:host");
+        json_writer_string(w, inst->host);
+        json_writer_key(w, "OS-EXT-SRV-ATTR:hypervisor_hostname");
+        json_writer_string(w, inst->node);
+        json_writer_key(w, "OS-EXT-SRV-ATTR:instance_name");
+        json_writer_string(w, instance_name);
     }
-    json_object_object_add(server, "OS-EXT-STS:task_state",
-                           servers_view_string_or_null(
-                               instance_task_state_to_nullable(
-                                   inst->task_state)));
-    json_object_object_add(server, "OS-EXT-STS:vm_state",
-                           json_object_new_string(
-                               instance_vm_state_to_string(inst->vm_state)));
-    json_object_object_add(server, "OS-EXT-STS:power_state",
-                           json_object_new_int((int) inst->power_state));
-    json_object_object_add(server, "OS-SRV-USG:launched_at",
-                           servers_view_time(inst->launched_at,
-                                             TIME_STYLE_MICROS));
-    json_object_object_add(server, "OS-SRV-USG:terminated_at",
-                           servers_view_time(inst->terminated_at,
-                                             TIME_STYLE_MICROS));
-    json_object_object_add(server, "key_name",
-                           servers_view_string_or_null(inst->key_name));
-    json_object_object_add(server, "config_drive",
-                           json_object_new_string(""));
+    json_writer_key(w, "OS-EXT-STS:task_state");
+    json_writer_string(w, instance_task_state_to_nullable(inst->task_state));
+    json_writer_key(w, "OS-EXT-STS:vm_state");
+    json_writer_string(w, instance_vm_state_to_string(inst->vm_state));
+    json_writer_key(w, "OS-EXT-STS:power_state");
+    json_writer_int(w, (int) inst->power_state);
+    json_writer_key(w, "OS-SRV-USG:launched_at");
+    servers_view_write_time(w, inst->launched_at, TIME_STYLE_MICROS);
+    json_writer_key(w, "OS-SRV-USG:terminated_at");
+    servers_view_write_time(w, inst->terminated_at, TIME_STYLE_MICROS);
+    json_writer_key(w, "key_name");
+    json_writer_string(w, inst->key_name);
+    json_writer_key(w, "config_drive");
+    json_writer_string(w, "");
     for (size_t i = 0; i < ARRAY_SIZE(servers_view_progress_statuses);
          i++) {
         if (!strcmp(status, servers_view_progress_statuses[i])) {
-            json_object_object_add(server, "progress",
-                                   json_object_new_int(0));
+            json_writer_key(w, "progress");
+            json_writer_int(w, 0);
             break;
         }
     }
-    json_object_object_add(group, "name", json_object_new_string("default"));
-    json_object_array_add(groups, group);
-    json_object_object_add(server, "security_groups", groups);
-    json_object_object_add(server, "os-extended-volumes:volumes_attached",
-                           json_object_new_array());
-    fault = servers_view_fault(ctx, srv);
-    if (fault) {
-        json_object_object_add(server, "fault", fault);
+    json_writer_key(w, "security_groups");
+    json_writer_begin_array(w);
+    json_writer_begin_object(w);
+    json_writer_key(w, "name");
+    json_writer_string(w, "default");
+    json_writer_end_object(w);
+    json_writer_end_array(w);
+    json_writer_key(w, "os-extended-volumes:volumes_attached");
+    json_writer_begin_array(w);
+    json_writer_end_array(w);
+    if (servers_view_has_fault(srv)) {
+        json_writer_key(w, "fault");
+        servers_view_write_fault(w, ctx, srv);
     }
+    json_writer_end_object(w);
+}
+
+void
+servers_view_write_summary(struct json_writer *w,
+                           const struct servers_view_ctx *ctx,
+                           const struct top_view_server *srv)
+{
+    json_writer_begin_object(w);
+    json_writer_key(w, "id");
+    json_writer_string(w, srv->inst->uuid);
+    json_writer_key(w, "links");
+    servers_view_write_links(w, ctx->base_url, srv->inst->uuid);
+    json_writer_key(w, "name");
+    json_writer_string(w, srv->inst->display_name
+                          ? srv->inst->display_name : "");
+    json_writer_end_object(w);
+}
+
+struct json_object *
+servers_view_detail(const struct servers_view_ctx *ctx,
+                    const struct top_view_server *srv)
+{
+    struct json_writer w;
+    struct json_object *server;
+
+    json_writer_init(&w);
+    servers_view_write_detail(&w, ctx, srv);
+    server = servers_view_to_tree(w.buf, w.length);
+    json_writer_destroy(&w);
     return server;
 }
 
@@ -289,15 +435,12 @@ struct json_object *
 servers_view_summary(const struct servers_view_ctx *ctx,
                      const struct top_view_server *srv)
 {
-    struct json_object *server = json_object_new_object();
+    struct json_writer w;
+    struct json_object *server;
 
-    json_object_object_add(server, "id",
-                           json_object_new_string(srv->inst->uuid));
-    json_object_object_add(server, "links",
-                           servers_view_links(ctx->base_url,
-                                              srv->inst->uuid));
-    json_object_object_add(server, "name", json_object_new_string(
-                               srv->inst->display_name
-                               ? srv->inst->display_name : ""));
+    json_writer_init(&w);
+    servers_view_write_summary(&w, ctx, srv);
+    server = servers_view_to_tree(w.buf, w.length);
+    json_writer_destroy(&w);
     return server;
 }

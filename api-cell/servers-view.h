@@ -12,7 +12,12 @@
  * BASE/v2.1/servers/ID and "bookmark" BASE/servers/ID; images and flavors
  * get bookmark links only, as in Nova.
  *
- * Pure: the caller passes what the request knows (servers_view_ctx). */
+ * Pure: the caller passes what the request knows (servers_view_ctx).
+ *
+ * The views are written as text (servers_view_write_*()): a list of a
+ * thousand servers costs far less to write than to build and free as
+ * json-c trees.  The tree forms parse that text back, so the two cannot
+ * differ. */
 #ifndef NOVA_SERVERS_VIEW_H
 #define NOVA_SERVERS_VIEW_H 1
 
@@ -20,6 +25,7 @@
 #include <stddef.h>
 
 struct json_object;
+struct json_writer;
 struct top_view_server;
 
 /* hostId: 56 hex digits of SHA-224 and the NUL. */
@@ -55,6 +61,16 @@ struct json_object *servers_view_detail(const struct servers_view_ctx *,
 /* {"id", "links", "name"} of GET /servers: a new reference. */
 struct json_object *servers_view_summary(const struct servers_view_ctx *,
                                          const struct top_view_server *);
+
+/* Write the same values as servers_view_detail() and
+ * servers_view_summary() as text, with 'w' (shared/json-util.h), without
+ * building a tree: the views of GET /servers/detail and GET /servers. */
+void servers_view_write_detail(struct json_writer *w,
+                               const struct servers_view_ctx *,
+                               const struct top_view_server *);
+void servers_view_write_summary(struct json_writer *w,
+                                const struct servers_view_ctx *,
+                                const struct top_view_server *);
 
 /* The "fault" of a server in error or deleted, or NULL when it shows
  * none: {"code", "created", "message"} and "details" for admins or a

@@ -9,10 +9,12 @@
 #include "shared/json-util.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
@@ -748,4 +750,213 @@ json_parse_text(const char *text, size_t size, size_t max_size,
     }
     *ret_doc = TAKE_PTR(doc);
     return NULL;
+}
+
+/* ---- Writing JSON text directly ---------------------------------------- */
+
+void
+json_writer_init(struct json_writer *w)
+{
+    memset(w, 0, sizeof *w);
+}
+
+void
+json_writer_destroy(struct json_writer *w)
+{
+    free(w->buf);
+    json_writer_init(w);
+}
+
+char *
+json_writer_steal(struct json_writer *w, size_t *ret_length)
+{
+    char *text = w->buf ? w->buf : xstrdup("");
+
+    if (ret_length) {
+        *ret_length = w->length;
+    }
+    json_writer_init(w);
+    return text;
+}
+
+/* Makes room for 'n' more bytes and the NUL. */
+static void
+json_writer_reserve(struct json_writer *w, size_t n)
+{
+    if (w->length + n + 1 > w->allocated) {
+        size_t allocated = w->allocated ? w->allocated : 256;
+
+        while (w->length + n + 1 > allocated) {
+            allocated *= 2;
+        }
+        w->buf = xrealloc(w->buf, allocated);
+        w->allocated = allocated;
+    }
+}
+
+static void
+json_writer_put(struct json_writer *w, const char *s, size_t n)
+{
+    json_writer_reserve(w, n);
+    memcpy(w->buf + w->length, s, n);
+    w->length += n;
+    w->buf[w->length] = '\0';
+}
+
+static void
+json_writer_char(struct json_writer *w, char c)
+{
+    json_writer_put(w, &c, 1);
+}
+
+/* Starts a value: a comma if one came before at this level. */
+static void
+json_writer_value(struct json_writer *w)
+{
+    if (w->need_comma) {
+        json_writer_char(w, ',');
+    }
+    w->need_comma = true;
+}
+
+void
+json_writer_begin_object(struct json_writer *w)
+{
+    json_writer_value(w);
+    json_writer_char(w, '{');
+    w->need_comma = false;
+}
+
+void
+json_writer_end_object(struct json_writer *w)
+{
+    json_writer_char(w, '}');
+    w->need_comma = true;
+}
+
+void
+json_writer_begin_array(struct json_writer *w)
+{
+    json_writer_value(w);
+    json_writer_char(w, '[');
+    w->need_comma = false;
+}
+
+void
+json_writer_end_array(struct json_writer *w)
+{
+    json_writer_char(w, ']');
+    w->need_comma = true;
+}
+
+/* Appends the bytes of 's' escaped as json-c 0.13 and later escape a
+ * string with JSON_C_TO_STRING_NOSLASHESCAPE: the short escapes json-c
+ * knows, \u00xx (lowercase) for the other control characters, every
+ * other byte as it is.  Room for the worst case (6 bytes a byte) is made
+ * first, so the loop writes straight into the buffer. */
+static void
+json_writer_escape(struct json_writer *w, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t n = strlen(s);
+    char *p;
+
+    json_writer_reserve(w, 6 * n);
+    p = w->buf + w->length;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char) s[i];
+
+        if (c >= ' ' && c != '"' && c != '\\') {
+            *p++ = (char) c;
+            continue;
+        }
+        *p++ = '\\';
+        switch (c) {
+        case '\b': *p++ = 'b'; break;
+        case '\n': *p++ = 'n'; break;
+        case '\r': *p++ = 'r'; break;
+        case '\t': *p++ = 't'; break;
+        case '\f': *p++ = 'f'; break;
+        case '"': *p++ = '"'; break;
+        case '\\': *p++ = '\\'; break;
+        default:
+            *p++ = 'u';
+            *p++ = '0';
+            *p++ = '0';
+            *p++ = hex[c >> 4];
+            *p++ = hex[c & 0xf];
+            break;
+        }
+    }
+    *p = '\0';
+    w->length = (size_t) (p - w->buf);
+}
+
+/* Appends 's' as a JSON string. */
+static void
+json_writer_escaped(struct json_writer *w, const char *s)
+{
+    json_writer_char(w, '"');
+    json_writer_escape(w, s);
+    json_writer_char(w, '"');
+}
+
+void
+json_writer_key(struct json_writer *w, const char *key)
+{
+    json_writer_value(w);
+    json_writer_escaped(w, key);
+    json_writer_char(w, ':');
+    w->need_comma = false;
+}
+
+void
+json_writer_string(struct json_writer *w, const char *s)
+{
+    if (!s) {
+        json_writer_null(w);
+        return;
+    }
+    json_writer_value(w);
+    json_writer_escaped(w, s);
+}
+
+void
+json_writer_string_concat(struct json_writer *w, const char *const *parts,
+                          size_t n)
+{
+    json_writer_value(w);
+    json_writer_char(w, '"');
+    for (size_t i = 0; i < n; i++) {
+        if (parts[i]) {
+            json_writer_escape(w, parts[i]);
+        }
+    }
+    json_writer_char(w, '"');
+}
+
+void
+json_writer_int(struct json_writer *w, int64_t value)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%" PRId64, value);
+
+    json_writer_value(w);
+    json_writer_put(w, buf, (size_t) n);
+}
+
+void
+json_writer_null(struct json_writer *w)
+{
+    json_writer_value(w);
+    json_writer_put(w, "null", 4);
+}
+
+void
+json_writer_json(struct json_writer *w, const struct json_object *obj)
+{
+    AUTOFREE char *text = json_to_string_plain(obj);
+
+    json_writer_value(w);
+    json_writer_put(w, text, strlen(text));
 }

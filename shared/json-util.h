@@ -41,6 +41,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "shared/compiler.h"
 
 struct error;
@@ -173,5 +174,54 @@ struct error *json_check_allowed_keys(const struct json_object *obj,
                                       const char *path,
                                       const char *const *allowed)
     WARN_UNUSED;
+
+/* ---- Writing JSON text directly ----------------------------------------
+ *
+ * A json_writer appends compact JSON text (no spaces, '/' not escaped) to
+ * a growing buffer, byte for byte as json_to_string_plain() renders the
+ * same value built with json-c, without building the tree: for large
+ * responses (lists of servers) whose trees would cost more to build and
+ * free than to write.  Commas are placed by the writer: call
+ * json_writer_key() before each member of an object, then one value
+ * function.  The writer checks nothing else: unbalanced calls give
+ * invalid JSON. */
+
+struct json_writer {
+    char *buf;                  /* NUL-terminated text, or NULL */
+    size_t length;              /* bytes of text in 'buf' */
+    size_t allocated;           /* bytes allocated for 'buf' */
+    bool need_comma;            /* a value was written at this level */
+};
+
+/* Initialises 'w' to an empty text. */
+void json_writer_init(struct json_writer *w);
+
+/* Frees the text of 'w'. */
+void json_writer_destroy(struct json_writer *w);
+
+/* Returns the text written (owned by the caller; "" if nothing was) and
+ * stores its length in '*ret_length' unless NULL; 'w' is empty again. */
+char *json_writer_steal(struct json_writer *w, size_t *ret_length);
+
+void json_writer_begin_object(struct json_writer *w);
+void json_writer_end_object(struct json_writer *w);
+void json_writer_begin_array(struct json_writer *w);
+void json_writer_end_array(struct json_writer *w);
+
+/* The key of the next member of the object being written. */
+void json_writer_key(struct json_writer *w, const char *key);
+
+/* A string value, escaped as json-c does; NULL writes null. */
+void json_writer_string(struct json_writer *w, const char *s);
+/* One string value: the concatenation of the 'n' strings of 'parts'
+ * (NULL ones count as ""), escaped as json_writer_string() escapes. */
+void json_writer_string_concat(struct json_writer *w,
+                               const char *const *parts, size_t n);
+
+void json_writer_int(struct json_writer *w, int64_t value);
+void json_writer_null(struct json_writer *w);
+
+/* The value 'obj' (NULL: null), rendered by json-c. */
+void json_writer_json(struct json_writer *w, const struct json_object *obj);
 
 #endif /* NOVA_JSON_UTIL_H */

@@ -13,6 +13,7 @@
  *   - lists with each filter, keyset pagination across pages of rows
  *     that share created_at (and sort keys holding NULLs), a bad marker,
  *     bad sort keys, changes-since with deleted rows, usage;
+ *   - the instances decoded once and kept follow every write of a row;
  *   - the time of a page of 1000 servers from a table of about 100k rows,
  *     reported as a TAP comment.
  *
@@ -832,6 +833,68 @@ test_pagination(void **state)
     }
 }
 
+/* The decoded instances the process keeps follow every change of a row,
+ * whatever wrote it: an update from below, an API change of a column, and
+ * a write of the stored JSON that touches nothing else. */
+static void
+test_decode_cache(void **state)
+{
+    CLEANUP(instance_freep) struct instance *inst =
+        make_instance("proj-c", "cache-1", time_now_ms());
+    CLEANUP(instance_freep) struct instance *v1 = NULL;
+    CLEANUP(top_view_server_freep) struct top_view_server *s0 = NULL;
+    CLEANUP(top_view_server_freep) struct top_view_server *s = NULL;
+    CLEANUP(json_putp) struct json_object *json = NULL;
+    AUTOFREE char *text = NULL;
+    struct top_view_server **servers = NULL;
+    struct top_view_filter filter;
+    size_t n = 0;
+    bool applied;
+
+    (void) state;
+    check(top_view_create(t.db, inst), "create");
+    /* Once decoded, once from the cache: the same. */
+    check(top_view_get(t.db, inst->uuid, false, &s0), "get");
+    check(top_view_get(t.db, inst->uuid, false, &s), "get again");
+    assert_true(instance_equal(s0->inst, s->inst));
+    assert_null(s->inst->host);
+    assert_string_equal(s->inst->display_name, "cache-1");
+    top_view_server_free(TAKE_PTR(s));
+
+    v1 = instance_clone(inst);
+    v1->update_seq = 1;
+    v1->host = xstrdup("cmp-c1");
+    check(top_view_apply_update(t.db, "api!east!leaf1", v1, NULL, &applied),
+          "v1");
+    assert_true(applied);
+    check(top_view_get(t.db, inst->uuid, false, &s), "get after update");
+    assert_string_equal(s->inst->host, "cmp-c1");
+    top_view_server_free(TAKE_PTR(s));
+
+    check(top_view_set_name(t.db, inst->uuid, "cache-2"), "rename");
+    top_view_filter_init(&filter);
+    filter.project_id = "proj-c";
+    check(top_view_list(t.db, &filter, &servers, &n), "list");
+    assert_int_equal(n, 1);
+    assert_string_equal(servers[0]->inst->display_name, "cache-2");
+    assert_string_equal(servers[0]->inst->host, "cmp-c1");
+    top_view_servers_free(servers, n);
+
+    /* The stored JSON alone changes (metadata, same update_seq). */
+    instance_set_metadata(v1, "role", "db");
+    json = instance_to_json(v1);
+    text = json_to_string_plain(json);
+    check(db_exec(t.db, "UPDATE instances SET instance = ? WHERE uuid = ?",
+                  DB_PARAMS(DB_STR(text), DB_STR(inst->uuid)), NULL),
+          "write json");
+    check(top_view_list(t.db, &filter, &servers, &n), "list again");
+    assert_int_equal(n, 1);
+    assert_string_equal(instance_get_metadata(servers[0]->inst, "role"),
+                        "db");
+    assert_string_equal(servers[0]->inst->display_name, "cache-2");
+    top_view_servers_free(servers, n);
+}
+
 static void
 test_list_speed(void **state)
 {
@@ -910,6 +973,7 @@ main(int argc, char **argv)
         cmocka_unit_test_setup(test_api_changes, setup),
         cmocka_unit_test_setup(test_list_filters, setup),
         cmocka_unit_test_setup(test_pagination, setup),
+        cmocka_unit_test_setup(test_decode_cache, setup),
         cmocka_unit_test_setup(test_list_speed, setup),
     };
     int rc;
