@@ -200,4 +200,13 @@ CELL_REGISTRY_LDADD += child-cell/libchildcell.la shared/libnovashared.la \
 	$(JSONC_LIBS) $(MARIADB_LIBS) -lm
 api_cell_libcomputeapi_la_SOURCES += api-cell/cells-api.h api-cell/cells-api.c
 api_cell_nova_api_LDADD += $(CELL_REGISTRY_LDADD)
+# Server actions fail fast on a cell that does not answer
+# (cell_status_check_reachable()): everything that links the compute API
+# links cell-status and what it needs, in this order.
+COMPUTE_API_LDADD += api-cell/libcellregistry.la cells-rpc/libcellsrpc.la \
+	shared/libnovashared.la
+# nova-manage service list / disable / enable / force-down through the
+# tree (RPC to the API cell's nova-cells).
+api_cell_nova_manage_SOURCES += \
+	api-cell/manage-service.h api-cell/manage-service.c
 # --- end section: cells-admin ---

@@ -3,6 +3,7 @@
 #include <config.h>
 #include "api-cell/cell-status.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
@@ -118,4 +119,71 @@ cell_status_free_vcpus_text(const struct cell_status *status)
     return (status && status->capacity
             ? xasprintf("%lld", (long long) status->capacity->free.vcpus)
             : xstrdup("-"));
+}
+
+bool
+cell_status_health_is_down(const char *health)
+{
+    return health && (!strcmp(health, "mute")
+                      || !strcmp(health, "excluded"));
+}
+
+/* True if 'ancestor' is 'path' or one of the cells above it
+ * ("api!r1" for "api!r1!leaf1", never "api!r" for "api!r1"). */
+static bool
+cell_status_is_on_path(const char *ancestor, const char *path)
+{
+    size_t n = strlen(ancestor);
+
+    return !strncmp(ancestor, path, n) && (path[n] == '\0'
+                                           || path[n] == '!');
+}
+
+struct error *
+cell_status_check_reachable(struct db *api_db, const char *cell_path)
+{
+    CLEANUP(db_rows_freep) struct db_rows *rows = NULL;
+    size_t best = SIZE_MAX;
+    size_t best_len = 0;
+    struct error *error;
+    const char *heard;
+
+    if (!cell_path) {
+        return NULL;
+    }
+    /* Few cells are ever down at once: reading the down ones and matching
+     * the path here needs one statement whatever the depth of the tree. */
+    error = db_query(api_db, "SELECT path, health, last_heard_at "
+                     "FROM cell_mappings "
+                     "WHERE health IN ('mute', 'excluded')", DB_NO_PARAMS,
+                     &rows);
+    if (error) {
+        return error;
+    }
+    for (size_t r = 0; r < db_rows_count(rows); r++) {
+        const char *path = db_rows_get_str(rows, r, 0);
+        size_t len = strlen(path);
+
+        if (cell_status_is_on_path(path, cell_path)
+            && (best == SIZE_MAX || len < best_len)) {
+            best = r;
+            best_len = len;
+        }
+    }
+    if (best == SIZE_MAX) {
+        return NULL;
+    }
+    heard = db_rows_is_null(rows, best, 2)
+        ? NULL : db_rows_get_str(rows, best, 2);
+    if (!heard) {
+        return error_new(ERROR_CELL_DOWN, "Cell '%s' is not responding "
+                         "(%s, never heard from); try again later.",
+                         db_rows_get_str(rows, best, 0),
+                         db_rows_get_str(rows, best, 1));
+    }
+    /* "YYYY-MM-DD HH:MM:SS" without the microseconds. */
+    return error_new(ERROR_CELL_DOWN, "Cell '%s' is not responding "
+                     "(%s since %.19s UTC); try again later.",
+                     db_rows_get_str(rows, best, 0),
+                     db_rows_get_str(rows, best, 1), heard);
 }

@@ -25,6 +25,7 @@
 #include "api-cell/manage-cell.h"
 #include "api-cell/manage-host.h"
 #include "api-cell/manage-instance.h"
+#include "api-cell/manage-service.h"
 #include "api-cell/manage-heal.h"
 #include "child-cell/cell-db-service.h"
 #include "shared/cleanup.h"
@@ -708,6 +709,35 @@ manage_open_cell_db(struct manage_ctx *ctx, struct db **ret_db)
                           ctx->config->database_connection, ret_db);
 }
 
+/* True if a service command goes through the tree of cells
+ * (manage-service.h): --cell is given, or there is no
+ * database.connection of one cell to work on. */
+static bool
+manage_service_in_tree(const struct manage_ctx *ctx, int argc, char *argv[])
+{
+    const char *db = ctx->config->database_connection;
+
+    for (int i = 0; i < argc; i++) {
+        if (!strncmp(argv[i], "--cell", 6)
+            && (!argv[i][6] || argv[i][6] == '=')) {
+            return true;
+        }
+    }
+    return !db || !*db;
+}
+
+/* Runs 'handler' of manage-service.h for 'ctx'. */
+static struct error *
+manage_service_run_tree(struct manage_ctx *ctx, manage_cell_handler *handler,
+                        int argc, char *argv[])
+{
+    struct error *error = handler(ctx->config->api_database_connection,
+                                  ctx->out, argc, argv);
+
+    ctx->usage_error = error && manage_cell_error_is_usage(error);
+    return error;
+}
+
 /* "service list": the columns of Nova's 'nova service-list'. */
 static struct error *
 manage_service_list(struct manage_ctx *ctx, int argc, char *argv[])
@@ -721,6 +751,14 @@ manage_service_list(struct manage_ctx *ctx, int argc, char *argv[])
     CLEANUP(db_closep) struct db *db = NULL;
     struct error *error;
 
+    if (manage_service_in_tree(ctx, argc, argv)) {
+        return manage_service_run_tree(ctx, manage_service_tree_list, argc,
+                                       argv);
+    }
+    if (argc) {
+        return manage_usage(ctx, "'service list' of one cell takes no "
+                            "arguments; use --cell NAME for the tree");
+    }
     error = manage_open_cell_db(ctx, &db);
     if (!error) {
         error = cell_db_service_list(db, NULL, CELL_DB_SERVICE_DOWN_TIME_S,
@@ -793,6 +831,12 @@ manage_service_set_disabled(struct manage_ctx *ctx, int argc, char *argv[],
     const char *host, *binary;
     struct error *error;
 
+    if (manage_service_in_tree(ctx, argc, argv)) {
+        return manage_service_run_tree(ctx, (disabled
+                                             ? manage_service_tree_disable
+                                             : manage_service_tree_enable),
+                                       argc, argv);
+    }
     error = manage_service_args(ctx, argc, argv, options,
                                 disabled ? ARRAY_SIZE(options) : 0, &host,
                                 &binary);
@@ -835,6 +879,10 @@ manage_service_force_down(struct manage_ctx *ctx, int argc, char *argv[])
     bool down;
     struct error *error;
 
+    if (manage_service_in_tree(ctx, argc, argv)) {
+        return manage_service_run_tree(ctx, manage_service_tree_force_down,
+                                       argc, argv);
+    }
     error = manage_service_args(ctx, argc, argv, options,
                                 ARRAY_SIZE(options), &host, &binary);
     down = !options[0].value;
@@ -890,13 +938,16 @@ static const struct manage_command manage_commands[] = {
       manage_role_remove, "take a role away, revoking the user's tokens" },
     { "role", "list", "[--user U]", 0, 2, manage_role_list,
       "list role assignments (of user U)" },
-    { "service", "list", "", 0, 0, manage_service_list,
-      "list the services of the cell (database.connection)" },
-    { "service", "disable", "HOST BINARY [--reason R]", 2, 4,
+    { "service", "list",
+      "[--cell NAME] [--host H] [--binary B] [--format F]", 0, 8,
+      manage_service_list,
+      "list the services (of the tree with --cell or without "
+      "database.connection)" },
+    { "service", "disable", "HOST BINARY [--cell NAME] [--reason R]", 2, 6,
       manage_service_disable, "stop scheduling to a service" },
-    { "service", "enable", "HOST BINARY", 2, 2, manage_service_enable,
-      "schedule to a service again" },
-    { "service", "force-down", "HOST BINARY [--unset]", 2, 3,
+    { "service", "enable", "HOST BINARY [--cell NAME]", 2, 4,
+      manage_service_enable, "schedule to a service again" },
+    { "service", "force-down", "HOST BINARY [--cell NAME] [--unset]", 2, 5,
       manage_service_force_down,
       "mark a service down whatever its heartbeats (--unset: undo)" },
 };

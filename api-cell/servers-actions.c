@@ -19,7 +19,14 @@
  *   createImage  active stopped paused suspended       none
  *   createBackup active stopped paused suspended       none
  *
- * and every one of them needs the server to have launched. */
+ * and every one of them needs the server to have launched.
+ *
+ * Every action, lock and unlock included, is refused at once with 503
+ * when the server's cell or a cell above it is mute or excluded
+ * (cell_status_check_reachable()): the request could not reach the leaf,
+ * and a 202 would leave the caller waiting on a task state nothing will
+ * clear.  The check follows the policy check, so that a caller without
+ * the right is told 403 and learns nothing of the tree. */
 #include <config.h>
 
 #include "api-cell/servers-actions.h"
@@ -27,6 +34,7 @@
 #include <string.h>
 #include <json-c/json.h>
 
+#include "api-cell/cell-status.h"
 #include "api-cell/compute-api.h"
 #include "api-cell/http-router.h"
 #include "api-cell/policy.h"
@@ -161,6 +169,9 @@ servers_action_state_change(struct compute_api *compute,
     struct error *error;
 
     error = policy_check(auth, rule->policy, srv->inst->project_id);
+    if (!error) {
+        error = cell_status_check_reachable(db, srv->cell_path);
+    }
     if (error) {
         return error;
     }
@@ -228,6 +239,9 @@ servers_action_lock(struct http_request *req, struct http_response *resp,
                              "unlock_override", srv->inst->project_id);
     }
     if (!error) {
+        error = cell_status_check_reachable(db, srv->cell_path);
+    }
+    if (!error) {
         error = top_view_set_locked(db, srv->inst->uuid, lock,
                                     lock ? expected : NULL);
     }
@@ -273,7 +287,7 @@ servers_console_reply(struct json_object *result, struct http_response *resp)
 static struct error *
 servers_action_console(struct compute_api *compute,
                        struct http_request *req, struct http_response *resp,
-                       const struct top_view_server *srv,
+                       struct db *db, const struct top_view_server *srv,
                        const struct servers_action_req *a)
 {
     struct json_object *args;
@@ -282,6 +296,9 @@ servers_action_console(struct compute_api *compute,
     error = policy_check(http_request_auth(req),
                          "os_compute_api:os-console-output",
                          srv->inst->project_id);
+    if (!error) {
+        error = cell_status_check_reachable(db, srv->cell_path);
+    }
     if (error) {
         return error;
     }
@@ -355,7 +372,7 @@ servers_action(struct http_request *req, struct http_response *resp,
     case SERVERS_ACTION_UNLOCK:
         return servers_action_lock(req, resp, db, srv, false);
     case SERVERS_ACTION_CONSOLE_OUTPUT:
-        return servers_action_console(compute, req, resp, srv, &a);
+        return servers_action_console(compute, req, resp, db, srv, &a);
     case SERVERS_N_ACTIONS:
     default:
         break;

@@ -1,5 +1,10 @@
 /* servers-instance-actions.c: os-instance-actions
- * (servers-instance-actions.h). */
+ * (servers-instance-actions.h).
+ *
+ * The actions are kept in the leaf; when the server's cell or a cell
+ * above it is mute or excluded the request is refused at once with 503
+ * naming the cell (cell_status_check_reachable()) rather than waiting
+ * for a reply that cannot come. */
 #include <config.h>
 
 #include "api-cell/servers-instance-actions.h"
@@ -7,6 +12,7 @@
 #include <string.h>
 #include <json-c/json.h>
 
+#include "api-cell/cell-status.h"
 #include "api-cell/compute-api.h"
 #include "api-cell/http-router.h"
 #include "api-cell/policy.h"
@@ -159,6 +165,10 @@ servers_ia_list(struct http_request *req, struct http_response *resp,
         http_response_set_json(resp, 200, body);
         return NULL;
     }
+    error = cell_status_check_reachable(db, srv->cell_path);
+    if (error) {
+        return error;
+    }
     if (!compute->cells) {
         return servers_api_no_cells();
     }
@@ -198,6 +208,10 @@ servers_ia_show(struct http_request *req, struct http_response *resp,
         return error_new(ERROR_NOT_FOUND, "Action for request_id %s on "
                          "instance %s not found", request_id,
                          srv->inst->uuid);
+    }
+    error = cell_status_check_reachable(db, srv->cell_path);
+    if (error) {
+        return error;
     }
     if (!compute->cells) {
         return servers_api_no_cells();

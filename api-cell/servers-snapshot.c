@@ -4,7 +4,11 @@
  * creates the image in Glance before it casts snapshot_instance: the
  * Location answered names an image that exists (queued) at once.  If the
  * cast then fails the record is deleted again and the task state put
- * back, so that nothing is left behind that no compute will fill. */
+ * back, so that nothing is left behind that no compute will fill.
+ *
+ * A server whose cell (or a cell above it) is mute or excluded is refused
+ * with 503 before any of this, so no image is left queued for a compute
+ * host that cannot be reached. */
 #include <config.h>
 
 #include "api-cell/servers-snapshot.h"
@@ -12,6 +16,7 @@
 #include <string.h>
 #include <json-c/json.h>
 
+#include "api-cell/cell-status.h"
 #include "api-cell/compute-api.h"
 #include "api-cell/http-router.h"
 #include "api-cell/image-db.h"
@@ -187,6 +192,9 @@ servers_snapshot_action(struct compute_api *compute,
                                         : "os_compute_api:servers:"
                                           "create_image",
                          srv->inst->project_id);
+    if (!error) {
+        error = cell_status_check_reachable(db, srv->cell_path);
+    }
     if (error) {
         return error;
     }

@@ -47,7 +47,8 @@ struct cells_build {
                                      * the root. */
     struct instance *inst;
     struct cell_sched_selection *selection;
-    struct cells_child **choices;   /* In the order to try. */
+    struct cells_child **choices;   /* In the order to try; NULL stands
+                                     * for this cell's own hosts. */
     size_t n_choices;
     size_t next;                    /* Next choice to try. */
     size_t n_sent;                  /* Children tried so far. */
@@ -286,6 +287,7 @@ cells_build_schedule(struct cells_build *b)
     struct cell_sched_request request;
     const char *different[CELL_SCHED_MAX_HINT_CELLS];
     struct error *error;
+    size_t n_candidates;
 
     cell_sched_request_init(&request);
     request.flavor.vcpus = inst->flavor->vcpus;
@@ -335,8 +337,7 @@ cells_build_schedule(struct cells_build *b)
     request.now_ms = poll_loop_now_ms();
     request.max_choices = (size_t) svc->scheduler_retries;
 
-    candidates = xcalloc(svc->n_children ? svc->n_children : 1,
-                         sizeof *candidates);
+    candidates = xcalloc(svc->n_children + 1, sizeof *candidates);
     for (size_t i = 0; i < svc->n_children; i++) {
         const struct cells_child *child = &svc->children[i];
 
@@ -347,8 +348,23 @@ cells_build_schedule(struct cells_build *b)
         candidates[i].weight_offset = child->cell->weight_offset;
         candidates[i].weight_scale = child->cell->weight_scale;
     }
+    n_candidates = svc->n_children;
+    if (svc->is_leaf) {
+        /* Hosts of its own beside children: this cell is a candidate
+         * too, with the report of those hosts alone (not of its subtree)
+         * and no weight of its own: weight_offset and weight_scale of
+         * cells.yaml rank it among its siblings, one level up. */
+        struct cell_sched_candidate *self = &candidates[n_candidates++];
+
+        self->path = svc->path;
+        self->capacity = svc->own_capacity;
+        self->health = NULL;
+        self->disabled = false;
+        self->weight_offset = 0.0;
+        self->weight_scale = 1.0;
+    }
     error = cell_sched_select(svc->sched, &request, candidates,
-                              svc->n_children, &svc->rng, &b->selection);
+                              n_candidates, &svc->rng, &b->selection);
     free(candidates);
     if (error) {
         return error;
@@ -357,17 +373,27 @@ cells_build_schedule(struct cells_build *b)
     b->choices = xcalloc(b->n_choices ? b->n_choices : 1,
                          sizeof *b->choices);
     for (size_t i = 0; i < b->n_choices; i++) {
-        b->choices[i] = &svc->children[b->selection->choices[i].candidate];
+        size_t c = b->selection->choices[i].candidate;
+
+        b->choices[i] = c < svc->n_children ? &svc->children[c] : NULL;
     }
     return NULL;
 }
 
 static void cells_build_replied(struct cell_reply *reply, void *b_);
 
-/* Sends the build to the next choice that may take a request.  Returns
- * true if a request is in flight, false when the choices are exhausted. */
-static bool
-cells_build_next(struct cells_build *b)
+/* What cells_build_next() did. */
+enum cells_build_step {
+    CELLS_BUILD_SENT,           /* A request is in flight to a child. */
+    CELLS_BUILD_PLACED,         /* Cast to this cell's own conductor. */
+    CELLS_BUILD_EXHAUSTED,      /* No choice left. */
+};
+
+/* Sends the build to the next choice that may take a request: a child, or
+ * this cell's own conductor when the choice is its own hosts (then the
+ * result, owned by the caller, is in '*ret_result'). */
+static enum cells_build_step
+cells_build_next(struct cells_build *b, struct json_object **ret_result)
 {
     struct cells_service *svc = b->svc;
 
@@ -378,6 +404,18 @@ cells_build_next(struct cells_build *b)
         struct cell_msg *msg;
         struct error *error;
 
+        if (!child) {
+            b->n_sent++;
+            error = cells_build_at_leaf(b, ret_result);
+            if (!error) {
+                return CELLS_BUILD_PLACED;
+            }
+            cells_build_set_why(b, svc->path, error_message(error));
+            LOG_INFO("instance %s: the hosts of cell '%s' did not take the "
+                     "build: %s", b->inst->uuid, svc->path, b->why);
+            error_free(error);
+            continue;
+        }
         if (!cell_health_start_request(&child->health, now)) {
             cells_build_set_why(b, child->cell->path, "not taking requests "
                                 "(circuit breaker open)");
@@ -406,9 +444,9 @@ cells_build_next(struct cells_build *b)
         cells_capacity_consume(child->capacity, &size);
         LOG_INFO("instance %s: build sent to cell '%s'", b->inst->uuid,
                  child->cell->path);
-        return true;
+        return CELLS_BUILD_SENT;
     }
-    return false;
+    return CELLS_BUILD_EXHAUSTED;
 }
 
 /* The fault of a build that no cell could take. */
@@ -484,10 +522,10 @@ cells_build_replied(struct cell_reply *reply, void *b_)
     long long now = poll_loop_now_ms();
     const struct cell_reply_item *item = (reply->n_items
                                           ? &reply->items[0] : NULL);
+    struct json_object *result = NULL;
 
     if (!reply->error && item && !item->error) {
-        struct json_object *result = json_object_get(item->result);
-
+        result = json_object_get(item->result);
         cell_health_record_success(&child->health, now);
         cell_reply_free(reply);
         cells_build_finish(b, result, NULL);
@@ -512,8 +550,16 @@ cells_build_replied(struct cell_reply *reply, void *b_)
                                               "nova-cells is stopping"));
         return;
     }
-    if (!cells_build_next(b)) {
+    switch (cells_build_next(b, &result)) {
+    case CELLS_BUILD_SENT:
+        break;
+    case CELLS_BUILD_PLACED:
+        cells_build_finish(b, result, NULL);
+        break;
+    case CELLS_BUILD_EXHAUSTED:
+    default:
         cells_build_finish(b, NULL, cells_build_no_valid_host(b));
+        break;
     }
 }
 
@@ -545,12 +591,17 @@ cells_build_start(struct cells_build *b, struct json_object **ret_result)
         error_free(error);
         return cells_build_no_valid_host(b);
     }
-    if (!cells_build_next(b)) {
+    switch (cells_build_next(b, ret_result)) {
+    case CELLS_BUILD_SENT:
+        owned = NULL;
+        *ret_result = NULL;
+        return NULL;
+    case CELLS_BUILD_PLACED:
+        return NULL;
+    case CELLS_BUILD_EXHAUSTED:
+    default:
         return cells_build_no_valid_host(b);
     }
-    owned = NULL;
-    *ret_result = NULL;
-    return NULL;
 }
 
 struct error *

@@ -15,6 +15,7 @@
 #include "child-cell/cell-db-node.h"
 #include "child-cell/cells-health-report.h"
 #include "child-cell/cells-private.h"
+#include "shared/cleanup.h"
 #include "shared/error.h"
 #include "shared/json-util.h"
 #include "shared/log.h"
@@ -145,7 +146,9 @@ cells_report_build_leaf(struct cells_service *svc,
     return error;
 }
 
-/* Sums the latest reports of the children this cell may schedule to. */
+/* Sums the latest reports of the children this cell may schedule to, and
+ * the report of its own hosts if it has any ('svc->own_capacity', built
+ * just before). */
 static struct error *
 cells_report_build_aggregate(struct cells_service *svc,
                              struct cell_capacity **ret_cap)
@@ -155,8 +158,10 @@ cells_report_build_aggregate(struct cells_service *svc,
     size_t n = 0;
     struct error *error;
 
-    reports = xcalloc(svc->n_children ? svc->n_children : 1,
-                      sizeof *reports);
+    reports = xcalloc(svc->n_children + 1, sizeof *reports);
+    if (svc->is_leaf && svc->own_capacity) {
+        reports[n++] = svc->own_capacity;
+    }
     for (size_t i = 0; i < svc->n_children; i++) {
         const struct cells_child *child = &svc->children[i];
 
@@ -178,6 +183,25 @@ cells_capacity_report_send(struct cells_service *svc)
     struct cell_msg *msg;
     struct error *error;
 
+    if (svc->is_leaf && (svc->n_children || svc->is_root)) {
+        /* Hosts of its own beside children: the report of those hosts
+         * alone is what this cell's scheduler weighs them by
+         * (cells-build.c), and a part of the sum sent up. */
+        CLEANUP(cell_capacity_freep) struct cell_capacity *own = NULL;
+
+        error = cells_report_build_leaf(svc, &own);
+        if (!error) {
+            error = cells_report_add_topology(svc, own);
+        }
+        if (error) {
+            LOG_WARN_RL("cannot build the capacity report of the hosts of "
+                        "cell '%s': %s", svc->path, error_message(error));
+            error_free(error);
+        } else {
+            cell_capacity_free(svc->own_capacity);
+            svc->own_capacity = TAKE_PTR(own);
+        }
+    }
     if (svc->is_root) {
         return;
     }

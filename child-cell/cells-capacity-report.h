@@ -25,8 +25,11 @@ struct cells_service;
 struct error;
 struct json_object;
 
-/* Builds this cell's report and sends it to the parent.  Failures are
- * logged: the next interval tries again. */
+/* Builds this cell's report and sends it to the parent (the root sends
+ * nothing).  A cell with hosts of its own first refreshes the report of
+ * those hosts alone ('own_capacity'), which a cell that also has children
+ * adds to the sum of theirs.  Failures are logged: the next interval
+ * tries again. */
 void cells_capacity_report_send(struct cells_service *);
 
 /* Cell message capacity_report from a child. */

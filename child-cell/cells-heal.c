@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "api-cell/cell-status.h"
 #include "api-cell/top-view.h"
 #include "cells-rpc/cell-msg.h"
 #include "cells-rpc/cell-node.h"
@@ -55,8 +56,7 @@ struct heal_run {
 /* What a request sent down waits with. */
 struct heal_pending {
     struct heal_run *run;
-    size_t leaf;                    /* Index in run->leaves; unused for
-                                     * the first broadcast. */
+    size_t leaf;                    /* Index in run->leaves. */
 };
 
 static void heal_send_digest(struct heal_run *, size_t leaf,
@@ -245,63 +245,65 @@ heal_add_missing(struct heal_run *run, const char *path)
     json_object_array_add(run->missing, json_object_new_string(path));
 }
 
+/* What an on-demand heal answers: the counts of 'run' (new reference). */
+static struct json_object *
+heal_run_result(const struct heal_run *run)
+{
+    struct json_object *result = json_object_new_object();
+
+    json_object_object_add(result, "checked",
+                           json_object_new_int64(run->checked));
+    json_object_object_add(result, "fixed", json_object_get(run->fixed));
+    json_object_object_add(result, "deleted",
+                           json_object_get(run->deleted));
+    json_object_object_add(result, "missing_cells",
+                           json_object_get(run->missing));
+    return result;
+}
+
+static void
+heal_run_log(const struct heal_run *run)
+{
+    LOG_INFO("heal of %s: checked %" PRId64 " instances, fixed %zu, "
+             "deleted %zu, %zu cells did not answer",
+             run->scope ? run->scope : "the tree", run->checked,
+             json_object_array_length(run->fixed),
+             json_object_array_length(run->deleted),
+             json_object_array_length(run->missing));
+}
+
 /* Ends 'run' once nothing is pending: logs, answers, frees. */
 static void
 heal_run_done(struct heal_run *run)
 {
     struct cells_service *svc = run->svc;
-    struct json_object *result;
 
     if (run->n_pending) {
         return;
     }
     if (!svc->closing) {
-        LOG_INFO("heal of %s: checked %" PRId64 " instances, fixed %zu, "
-                 "deleted %zu, %zu cells did not answer",
-                 run->scope ? run->scope : "the tree", run->checked,
-                 json_object_array_length(run->fixed),
-                 json_object_array_length(run->deleted),
-                 json_object_array_length(run->missing));
+        heal_run_log(run);
     }
     if (run->req) {
-        result = json_object_new_object();
-        json_object_object_add(result, "checked",
-                               json_object_new_int64(run->checked));
-        json_object_object_add(result, "fixed",
-                               json_object_get(run->fixed));
-        json_object_object_add(result, "deleted",
-                               json_object_get(run->deleted));
-        json_object_object_add(result, "missing_cells",
-                               json_object_get(run->missing));
-        rpc_request_reply(run->req, result, NULL);
+        rpc_request_reply(run->req, heal_run_result(run), NULL);
     } else {
         svc->heal_running = false;
     }
     heal_run_free(run);
 }
 
-/* Sends 'method' with 'args' (taken) to 'target' (a leaf, or with
- * 'broadcast' the subtree 'target', NULL: the whole tree), answered to
+/* Sends 'method' with 'args' (taken) to 'target' (a leaf), answered to
  * 'cb' with a new 'struct heal_pending'. */
 static struct error *
-heal_send(struct heal_run *run, bool broadcast, const char *target,
-          const char *method, struct json_object *args, size_t leaf,
-          cell_reply_fn *cb)
+heal_send(struct heal_run *run, const char *target, const char *method,
+          struct json_object *args, size_t leaf, cell_reply_fn *cb)
 {
     struct cells_service *svc = run->svc;
     struct heal_pending *pending;
     struct cell_msg *msg;
     struct error *error;
 
-    if (broadcast) {
-        error = cell_msg_new_broadcast(svc->path, CELL_MSG_DOWN, target,
-                                       method, args, &msg);
-        if (!error) {
-            msg->include_self = true;
-        }
-    } else {
-        error = cell_msg_new_targeted(svc->path, target, method, args, &msg);
-    }
+    error = cell_msg_new_targeted(svc->path, target, method, args, &msg);
     if (error) {
         return error;
     }
@@ -417,7 +419,7 @@ heal_fetch(struct heal_run *run, size_t leaf, struct json_object *uuids)
                                       json_object_array_get_idx(uuids, i)));
         }
         json_object_object_add(args, "uuids", some);
-        error = heal_send(run, false, run->leaves[leaf].path,
+        error = heal_send(run, run->leaves[leaf].path,
                           CELLS_MSG_HEAL_FETCH, args, leaf,
                           heal_fetch_replied);
         if (error) {
@@ -632,7 +634,7 @@ heal_send_digest(struct heal_run *run, size_t i, long long marker)
     struct error *error;
 
     json_object_object_add(args, "marker", json_object_new_int64(marker));
-    error = heal_send(run, false, run->leaves[i].path,
+    error = heal_send(run, run->leaves[i].path,
                       CELLS_MSG_HEAL_DIGEST, args, i, heal_page_replied);
     if (error) {
         LOG_WARN("heal: cannot ask cell '%s' for its digest: %s",
@@ -642,71 +644,66 @@ heal_send_digest(struct heal_run *run, size_t i, long long marker)
     }
 }
 
-static void
-heal_broadcast_replied(struct cell_reply *reply, void *pending_)
+/* True if leaf 'path' is not to be asked at all: it, or a cell above
+ * it, is mute or excluded.  This cell's own children are judged by what
+ * it holds of them now, the deeper cells by what the API database records
+ * (written from the reports, cells-health-report.h).  Waiting the whole
+ * timeout on a cell known to be silent would only delay the others. */
+static bool
+heal_leaf_is_down(struct heal_run *run, const char *path)
 {
-    struct heal_pending *pending = pending_;
-    struct heal_run *run = pending->run;
+    struct cells_service *svc = run->svc;
+    long long now = poll_loop_now_ms();
+    struct error *error;
 
-    free(pending);
-    run->n_pending--;
-    if (run->svc->closing) {
-        goto out;
-    }
-    if (reply->error) {
-        LOG_WARN("heal: the digest request failed: %s",
-                 error_message(reply->error));
-        heal_add_missing(run, run->scope ? run->scope : run->svc->path);
-        goto out;
-    }
-    for (size_t k = 0; k < reply->n_missing; k++) {
-        heal_add_missing(run, reply->missing[k]);
-    }
-    /* Make room first: heal_take_page() may keep indexes. */
-    run->allocated_leaves = reply->n_items ? reply->n_items : 1;
-    run->leaves = xcalloc(run->allocated_leaves, sizeof *run->leaves);
-    for (size_t k = 0; k < reply->n_items; k++) {
-        const struct cell_reply_item *item = &reply->items[k];
-        bool is_leaf = false;
+    for (size_t i = 0; i < svc->n_children; i++) {
+        const struct cells_child *child = &svc->children[i];
+        enum cell_health_state state;
 
-        if (item->error) {
-            LOG_WARN("heal: cell '%s' failed to give its digest: %s",
-                     item->cell, error_message(item->error));
-            heal_add_missing(run, item->cell);
+        if (!cell_path_in_subtree(child->cell->path, path)) {
             continue;
         }
-        if (item->result) {
-            is_leaf = json_object_get_boolean(
-                json_object_object_get(item->result, "leaf"));
-        }
-        if (!is_leaf) {
-            continue;
-        }
-        run->leaves[run->n_leaves].path = xstrdup(item->cell);
-        run->leaves[run->n_leaves].digest = json_object_new_object();
-        run->n_leaves++;
-    }
-    for (size_t k = 0, i = 0; k < reply->n_items && i < run->n_leaves;
-         k++) {
-        if (!strcmp(reply->items[k].cell, run->leaves[i].path)) {
-            heal_take_page(run, i, reply->items[k].result);
-            i++;
+        /* A child not heard from since this cell started is mute by
+         * definition; it is only down once it had the time to report. */
+        state = cell_health_state(&child->health, now);
+        if ((state == CELL_HEALTH_MUTE
+             && (child->health.reported
+                 || now - child->health.heard_ms
+                    > child->health.config->mute_child_interval_ms))
+            || state == CELL_HEALTH_EXCLUDED) {
+            LOG_INFO("heal: skipping cell '%s': cell '%s' is %s", path,
+                     child->cell->path, cell_health_state_to_string(state));
+            return true;
         }
     }
-out:
-    cell_reply_free(reply);
-    heal_run_done(run);
+    error = cell_status_check_reachable(svc->api_db, path);
+    if (!error) {
+        return false;
+    }
+    if (error_kind(error) == ERROR_CELL_DOWN) {
+        LOG_INFO("heal: skipping cell '%s': %s", path, error_message(error));
+        error_free(error);
+        return true;
+    }
+    LOG_WARN("heal: cannot read the health of cell '%s', asking it "
+             "anyway: %s", path, error_message(error));
+    error_free(error);
+    return false;
 }
 
 /* Starts a heal of 'scope' (NULL: the whole tree), answering 'req' (NULL:
- * periodic) when done. */
+ * periodic) when done.  Every cell with hosts in the scope is asked for
+ * its digest with a request of its own, except those known to be down,
+ * which are reported missing at once.  When nothing had to be asked, the
+ * run is over at once: '*ret_run' is the finished run (the caller answers
+ * and frees it); otherwise it is NULL and the run answers when done. */
 static struct error *
 heal_start(struct cells_service *svc, const char *scope,
-           struct rpc_request *req, int timeout_ms)
+           struct rpc_request *req, int timeout_ms,
+           struct heal_run **ret_run)
 {
     struct heal_run *run = xzalloc(sizeof *run);
-    struct json_object *args = json_object_new_object();
-    struct error *error;
+    const struct topology *topology = svc->topology;
 
     run->svc = svc;
     run->req = req;
@@ -715,15 +712,36 @@ heal_start(struct cells_service *svc, const char *scope,
     run->fixed = json_object_new_array();
     run->deleted = json_object_new_array();
     run->missing = json_object_new_array();
-    json_object_object_add(args, "limit",
-                           json_object_new_int(CELLS_HEAL_DIGEST_PAGE));
-    error = heal_send(run, true, scope, CELLS_MSG_HEAL_DIGEST, args, 0,
-                      heal_broadcast_replied);
-    if (error) {
-        heal_run_free(run);
-        return error;
+    run->allocated_leaves = topology->n_cells;
+    run->leaves = xcalloc(run->allocated_leaves, sizeof *run->leaves);
+    for (size_t k = 0; k < topology->n_cells; k++) {
+        const struct topology_cell *cell = topology->cells[k];
+
+        if (!cell->hosts
+            || (scope && !cell_path_in_subtree(scope, cell->path))) {
+            continue;
+        }
+        if (heal_leaf_is_down(run, cell->path)) {
+            heal_add_missing(run, cell->path);
+            continue;
+        }
+        run->leaves[run->n_leaves].path = xstrdup(cell->path);
+        run->leaves[run->n_leaves].digest = json_object_new_object();
+        run->n_leaves++;
     }
-    LOG_DBG("heal of %s started", scope ? scope : "the tree");
+    /* All leaves first: heal_send_digest() only counts on the indexes. */
+    for (size_t i = 0; i < run->n_leaves; i++) {
+        heal_send_digest(run, i, 0);
+    }
+    LOG_DBG("heal of %s started: %zu cells asked, %zu skipped",
+            scope ? scope : "the tree", run->n_leaves,
+            json_object_array_length(run->missing));
+    if (run->n_pending) {
+        *ret_run = NULL;
+    } else {
+        heal_run_log(run);
+        *ret_run = run;
+    }
     return NULL;
 }
 
@@ -734,10 +752,10 @@ cells_heal_local(struct rpc_request *req, void *svc_,
     struct cells_service *svc = svc_;
     const struct rpc_msg *msg = rpc_request_msg(req);
     struct json_object *value = NULL;
+    struct heal_run *done = NULL;
     const char *scope = NULL;
     struct error *error;
 
-    (void) ret_result;
     if (!svc->is_root || !svc->api_db) {
         return error_new(ERROR_INVALID, "Heal runs at the API cell, not at "
                          "'%s'", svc->path);
@@ -757,9 +775,17 @@ cells_heal_local(struct rpc_request *req, void *svc_,
                              "of '%s'", scope, svc->path);
         }
     }
-    error = heal_start(svc, scope, req, cells_timeout_below(msg->deadline_ms));
+    error = heal_start(svc, scope, req, cells_timeout_below(msg->deadline_ms),
+                       &done);
     if (error) {
         return error;
+    }
+    if (done) {
+        /* Nothing to wait for (every cell in the scope down, or none
+         * with hosts): answered here, not deferred. */
+        *ret_result = heal_run_result(done);
+        heal_run_free(done);
+        return NULL;
     }
     rpc_request_defer(req);
     return NULL;
@@ -768,15 +794,20 @@ cells_heal_local(struct rpc_request *req, void *svc_,
 void
 cells_heal_periodic(struct cells_service *svc)
 {
+    struct heal_run *done = NULL;
     struct error *error;
 
     if (!svc->is_root || !svc->api_db || svc->heal_running) {
         return;
     }
-    error = heal_start(svc, NULL, NULL, CELLS_CALL_TIMEOUT_MS);
+    error = heal_start(svc, NULL, NULL, CELLS_CALL_TIMEOUT_MS, &done);
     if (error) {
         LOG_WARN("cannot start the periodic heal: %s", error_message(error));
         error_free(error);
+        return;
+    }
+    if (done) {
+        heal_run_free(done);
         return;
     }
     svc->heal_running = true;

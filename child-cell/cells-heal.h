@@ -6,12 +6,17 @@
  * for good.  Heal finds and repairs such drift by comparing digests, not
  * copies:
  *
- *   1. The root broadcasts "heal_digest" down the tree (or a subtree).
- *      Every leaf answers with one page of (uuid, update_seq, deleted) for
- *      the instances of its cell database, in row order, at most
- *      CELLS_HEAL_DIGEST_PAGE per answer, and a cursor ("next") when there
- *      are more; the root asks for the following pages with targeted
- *      "heal_digest" requests.  Cells without hosts answer {"leaf": false}.
+ *   1. The root sends "heal_digest" to every cell with hosts of the tree
+ *      (or a subtree), as cells.yaml describes it, except the cells that
+ *      are mute or excluded or below one that is (as the root holds its
+ *      own children, and as the API database records the others,
+ *      api-cell/cell-status.h): those are reported missing at once instead
+ *      of costing the whole timeout.  Every leaf asked answers with one
+ *      page of (uuid, update_seq, deleted) for the instances of its cell
+ *      database, in row order, at most CELLS_HEAL_DIGEST_PAGE per answer,
+ *      and a cursor ("next") when there are more; the root asks for the
+ *      following pages the same way.  Cells without hosts answer
+ *      {"leaf": false}.
  *   2. Once it holds a leaf's whole digest, the root compares it with the
  *      top view's rows of that cell (cell_path, or an instance mapping to
  *      it):
@@ -26,7 +31,8 @@
  *          (cell_path set) and created more than CELLS_HEAL_GRACE_S ago
  *          (so not a build still on its way): marked deleted, with a log
  *          line.
- *      A leaf that does not answer is left alone and reported missing.
+ *      A leaf that does not answer, or was skipped, is left alone and
+ *      reported missing ("missing_cells").
  *   3. The counts are logged; an on-demand heal answers with them.
  *
  * The root runs a heal every 'cells.heal_interval' seconds (0: never), and

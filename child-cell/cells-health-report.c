@@ -90,6 +90,17 @@ cells_health_heard_at(const struct cells_child *child, int64_t now_mono,
     return now_epoch - (now_mono - child->health.heard_ms);
 }
 
+/* True if this cell has just started and 'child' has not had the time to
+ * report yet: its health is not worth passing on (what the parent or the
+ * table holds from before the restart stands) until the child is late. */
+static bool
+cells_health_too_early(const struct cells_child *child, int64_t now_mono)
+{
+    return (!child->health.reported
+            && now_mono - child->health.heard_ms
+               <= child->health.config->mute_child_interval_ms);
+}
+
 /* The entry describing 'child' as 'svc' sees it now. */
 static struct json_object *
 cells_health_child_entry(const struct cells_child *child, int64_t now_mono,
@@ -129,6 +140,9 @@ cells_health_report_add(struct cells_service *svc, struct json_object *args)
         const struct cells_child *child = &svc->children[i];
         const struct cells_health_entry *e;
 
+        if (cells_health_too_early(child, now_mono)) {
+            continue;
+        }
         json_object_array_add(list, cells_health_child_entry(
                                   child, now_mono, now_epoch));
         e = cells_health_find(svc->path, child->cell->path, false);
@@ -290,8 +304,13 @@ cells_health_write(struct cells_service *svc, const struct json_object *list)
     struct error *error;
 
     for (size_t i = 0; i < svc->n_children; i++) {
+        const struct cells_child *child = &svc->children[i];
+
+        if (cells_health_too_early(child, now_mono)) {
+            continue;
+        }
         json_object_array_add(mine, cells_health_child_entry(
-                                  &svc->children[i], now_mono, now_epoch));
+                                  child, now_mono, now_epoch));
     }
     for (int pass = 0; pass < 2; pass++) {
         const struct json_object *src = pass ? list : mine;
@@ -390,5 +409,16 @@ cells_health_report_received(struct cells_service *svc,
         json_object_put(e->descendants);
         e->descendants = json_object_get(kept);
     }
+    pthread_mutex_unlock(&cells_health_mutex);
+}
+
+void
+cells_health_report_tick(struct cells_service *svc)
+{
+    if (!svc->is_root || !svc->api_db || !svc->n_children) {
+        return;
+    }
+    pthread_mutex_lock(&cells_health_mutex);
+    cells_health_write(svc, NULL);
     pthread_mutex_unlock(&cells_health_mutex);
 }

@@ -23,9 +23,13 @@
  * its children and the descendants of the sender into the columns
  * last_heard_at, health and capacity of cell_mappings (migration 0007),
  * in one transaction, and only the rows whose health, last report or
- * capacity changed since it last wrote them.  The root runs no report
- * timer, so a child of the root that falls silent is written as mute when
- * another child reports.
+ * capacity changed since it last wrote them.  The root also writes the
+ * health of its children on its own report timer
+ * (cells_health_report_tick()), so a child that falls silent is recorded
+ * mute, then excluded, even when no other child reports (a root with a
+ * single child, or a whole tree gone quiet).  The descendants of a silent
+ * child keep the rows last reported for them: whoever reads the rows
+ * looks at the cells above as well (api-cell/cell-status.h).
  *
  * What a cell keeps between reports (the descendants each child sent, and
  * at the root what it last wrote) is held here per cell path, so that the
@@ -55,5 +59,11 @@ void cells_health_report_add(struct cells_service *svc,
 void cells_health_report_received(struct cells_service *svc,
                                   const struct cells_child *child,
                                   const struct json_object *args);
+
+/* The root 'svc': writes to the API database the health of its children
+ * as it holds them now (only the rows that changed).  Called on the
+ * root's report timer; does nothing elsewhere or without an API
+ * database.  Failures are logged. */
+void cells_health_report_tick(struct cells_service *svc);
 
 #endif /* CHILD_CELL_CELLS_HEALTH_REPORT_H */

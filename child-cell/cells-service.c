@@ -19,6 +19,7 @@
 #include "child-cell/cells-calls.h"
 #include "child-cell/cells-capacity-report.h"
 #include "child-cell/cells-heal.h"
+#include "child-cell/cells-health-report.h"
 #include "child-cell/cells-private.h"
 #include "child-cell/cells-state.h"
 #include "child-cell/rpcapi.h"
@@ -343,8 +344,13 @@ cells_service_run(struct cells_service *svc)
     long long now = poll_loop_now_ms();
 
     if (now >= svc->next_report_ms) {
-        if (!svc->is_root) {
-            cells_capacity_report_send(svc);
+        /* At the root it reports nothing up, but refreshes the report of
+         * its own hosts, if it has any. */
+        cells_capacity_report_send(svc);
+        if (svc->is_root) {
+            /* No parent to report to, but a child that went silent must
+             * be recorded as such even if no other child reports. */
+            cells_health_report_tick(svc);
         }
         svc->next_report_ms = now + svc->capacity_interval_ms;
     }

@@ -674,8 +674,9 @@ tests_integration_test_image_cache_LDADD = child-cell/libchildcell.la \
 
 # --- section: cells-tree ---
 # A three-level tree of six cells against a real MariaDB and RabbitMQ:
-# heal of the top view (on demand and through nova-manage), out-of-order
-# updates, 300 boots compared with the leaves by SQL, a mute child.
+# a cell with a child and hosts of its own, heal of the top view (on
+# demand and through nova-manage), out-of-order updates, 1,000 boots
+# compared with the leaves by SQL, a mute child.
 check_PROGRAMS += tests/integration/test-cells-tree
 TESTS += tests/integration/test-cells-tree
 tests_integration_test_cells_tree_SOURCES = \
@@ -708,8 +709,10 @@ tests_integration_test_snapshot_LDADD = $(TEST_LDADD) $(LIBCURL_LIBS) \
 # The cell-aware admin tools against a real MariaDB and RabbitMQ, with the
 # real nova-cells of a three-level tree as child processes: health rows
 # for every cell, a killed leaf shown mute, nova-manage cell list /
-# capacities / discover_hosts, host list, instance locate (run as the
-# real nova-manage), and the os-cells API over HTTP.
+# capacities / discover_hosts, host list, instance locate, service list /
+# disable / enable / force-down through the tree (run as the real
+# nova-manage), the os-cells API over HTTP, and server actions refused
+# with 503 while the server's cell is mute.
 check_PROGRAMS += tests/integration/test-cells-admin
 TESTS += tests/integration/test-cells-admin
 tests_integration_test_cells_admin_SOURCES = \

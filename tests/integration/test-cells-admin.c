@@ -19,10 +19,16 @@
  *
  * Cases: every cell below the root gets a health row; a killed leaf's
  * nova-cells becomes mute in the API database and in "nova-manage cell
- * list" within the interval, and healthy again once restarted; os-cells
+ * list" within the interval, actions on its servers are refused at once
+ * (cell_status_check_reachable(): 503 naming the cell, or the mute region
+ * above it), and it is healthy again once restarted; os-cells
  * shapes, 403 and 404; discover_hosts maps the leaves' compute services
  * (by subtree, idempotent, conflicts reported), host list, instance
- * locate (path, JSON, unknown: exit 1), cell capacities. */
+ * locate (path, JSON, unknown: exit 1), cell capacities; over HTTP, a
+ * server of a mute leaf still shows and lists while every action on it
+ * (os-instance-actions included) answers 503 at once naming the cell;
+ * nova-manage service list / disable / enable / force-down through the
+ * tree. */
 #include <config.h>
 
 #include <arpa/inet.h>
@@ -48,18 +54,24 @@
 #include <json-c/json.h>
 
 #include "api-cell/api-db.h"
+#include "api-cell/cell-status.h"
 #include "api-cell/cells-api.h"
 #include "api-cell/compute-api.h"
 #include "api-cell/http-request.h"
 #include "api-cell/http-router.h"
 #include "api-cell/http-server.h"
+#include "api-cell/servers-api.h"
+#include "api-cell/top-view.h"
 #include "child-cell/cell-db-service.h"
 #include "shared/cleanup.h"
 #include "shared/db-migrate.h"
 #include "shared/db.h"
 #include "shared/error.h"
+#include "shared/flavor.h"
+#include "shared/instance.h"
 #include "shared/json-util.h"
 #include "shared/poll-loop.h"
+#include "shared/timeutil.h"
 #include "shared/xalloc.h"
 #include "tests/integration/test-env.h"
 
@@ -295,6 +307,30 @@ wait_health(size_t i, const char *health, long long guard_ms)
     }
 }
 
+/* Expects cell_status_check_reachable() on cell 'i' to answer 503 at
+ * once, naming cell 'down'. */
+static void
+expect_unreachable(size_t i, size_t down)
+{
+    AUTOFREE char *named = xasprintf("Cell '%s' is not responding",
+                                     T.cells[down].path);
+    long long start = poll_loop_now_ms();
+    struct error *error = cell_status_check_reachable(T.api_db,
+                                                      T.cells[i].path);
+
+    assert_non_null(error);
+    assert_true(poll_loop_now_ms() - start < 1000);
+    assert_int_equal(error_kind(error), ERROR_CELL_DOWN);
+    assert_int_equal(error_http_status(error), 503);
+    if (!strstr(error_message(error), named)) {
+        fail_msg("'%s' does not name %s", error_message(error),
+                 T.cells[down].path);
+    }
+    assert_non_null(strstr(error_message(error), "mute"));
+    assert_non_null(strstr(error_message(error), "try again later"));
+    error_free(error);
+}
+
 /* ---- HTTP ------------------------------------------------------------ */
 
 struct http_result {
@@ -311,14 +347,18 @@ http_result_destroy(struct http_result *r)
     memset(r, 0, sizeof *r);
 }
 
+/* Sends 'method' 'path' with 'body' (NULL: none) and 'token'; expects
+ * 'status'. */
 static void
-http_get(const char *path, const char *token, int status,
-         struct http_result *ret)
+http_call(const char *method, const char *path, const char *token,
+          const char *body, int status, struct http_result *ret)
 {
     struct sockaddr_in addr = { .sin_family = AF_INET };
     AUTOFREE char *request = xasprintf(
-        "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n"
-        "X-Auth-Token: %s\r\n\r\n", path, T.port, token);
+        "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n"
+        "X-Auth-Token: %s\r\nContent-Type: application/json\r\n"
+        "Content-Length: %zu\r\n\r\n%s", method, path, T.port, token,
+        body ? strlen(body) : 0, body ? body : "");
     AUTOFREE char *response = xmalloc(TEST_MAX_RESPONSE_SIZE + 1);
     size_t size = 0;
     ssize_t n;
@@ -349,9 +389,16 @@ http_get(const char *path, const char *token, int status,
                                    &ret->json));
     }
     if (ret->status != status) {
-        fail_msg("GET %s: got %d, expected %d: %s", path, ret->status,
-                 status, ret->body);
+        fail_msg("%s %s: got %d, expected %d: %s", method, path,
+                 ret->status, status, ret->body);
     }
+}
+
+static void
+http_get(const char *path, const char *token, int status,
+         struct http_result *ret)
+{
+    http_call("GET", path, token, NULL, status, ret);
 }
 
 static struct error *
@@ -556,6 +603,7 @@ group_setup(void **state)
     T.compute.db = T.api_pool;
     T.router = http_router_new();
     cells_api_register(T.router, &T.compute);
+    servers_api_register(T.router, &T.compute);
     http_server_config_init(&cfg);
     cfg.port = 0;
     cfg.n_threads = 2;
@@ -699,8 +747,156 @@ test_killed_leaf_mute(void **state)
         assert_string_equal(other, "healthy");
     }
 
+    /* Actions on its servers fail fast, naming the cell; its sibling and
+     * its parent still answer; an unplaced server is reachable. */
+    expect_unreachable(LEAF1, LEAF1);
+    check(cell_status_check_reachable(T.api_db, T.cells[LEAF2].path),
+          "leaf2 reachable");
+    check(cell_status_check_reachable(T.api_db, T.cells[REGION1].path),
+          "region1 reachable");
+    check(cell_status_check_reachable(T.api_db, NULL), "unplaced");
+
     start_cells(LEAF1);
     wait_health(LEAF1, "healthy", GUARD_MS);
+    check(cell_status_check_reachable(T.api_db, T.cells[LEAF1].path),
+          "leaf1 reachable again");
+}
+
+/* A mute region makes every cell below it unreachable, and the message
+ * names the region (the leaves' own rows are only stale).  Both children
+ * of the root are stopped, so no report reaches the root at all: it must
+ * mark them mute on its own timer. */
+static void
+test_mute_region_unreachable(void **state)
+{
+    (void) state;
+    wait_health(REGION1, "healthy", GUARD_MS);
+    wait_health(LEAF3, "healthy", GUARD_MS);
+    assert_int_equal(stop_cells(REGION1), 0);
+    assert_int_equal(stop_cells(LEAF3), 0);
+    wait_health(REGION1, "mute", MUTE_DEADLINE_MS);
+    wait_health(LEAF3, "mute", MUTE_DEADLINE_MS);
+    expect_unreachable(LEAF2, REGION1);
+    expect_unreachable(REGION1, REGION1);
+    expect_unreachable(LEAF3, LEAF3);
+    check(cell_status_check_reachable(T.api_db, T.cells[API].path),
+          "root reachable");
+
+    start_cells(REGION1);
+    start_cells(LEAF3);
+    wait_health(REGION1, "healthy", GUARD_MS);
+    wait_health(LEAF3, "healthy", GUARD_MS);
+    check(cell_status_check_reachable(T.api_db, T.cells[LEAF2].path),
+          "leaf2 reachable again");
+    check(cell_status_check_reachable(T.api_db, T.cells[LEAF3].path),
+          "leaf3 reachable again");
+}
+
+/* A server of leaf 1 as the top view holds it once built: active, on a
+ * host, owned by "project-1" (the tokens' project). */
+static void
+add_server(const char *uuid)
+{
+    CLEANUP(instance_freep) struct instance *inst = instance_new(uuid);
+    CLEANUP(flavor_freep) struct flavor *f = flavor_new("1", "m1.tiny");
+    bool applied = false;
+
+    f->vcpus = 1;
+    f->memory_mb = 512;
+    f->root_gb = 1;
+    instance_set_flavor(inst, f);
+    inst->display_name = xstrdup("in-leaf1");
+    inst->project_id = xstrdup("project-1");
+    inst->user_id = xstrdup("member-user");
+    check(top_view_create(T.api_db, inst), "top_view_create");
+    inst->host = xasprintf("%s-host", T.cells[LEAF1].name);
+    inst->node = xstrdup(inst->host);
+    inst->vm_state = INSTANCE_VM_ACTIVE;
+    inst->power_state = INSTANCE_POWER_RUNNING;
+    inst->launched_at = time_now_ms();
+    inst->update_seq = 1;
+    check(top_view_apply_update(T.api_db, T.cells[LEAF1].path, inst, NULL,
+                                &applied), "top_view_apply_update");
+    assert_true(applied);
+}
+
+/* POSTs action 'body' on server 'uuid' and expects a 503 at once, whose
+ * fault names leaf 1. */
+static void
+expect_action_503(const char *method, const char *path, const char *body)
+{
+    long long start = poll_loop_now_ms();
+    struct http_result r;
+
+    http_call(method, path, "member-token", body, 503, &r);
+    assert_true(poll_loop_now_ms() - start < 2000);
+    assert_non_null(strstr(r.body, "serviceUnavailable"));
+    if (!strstr(r.body, T.cells[LEAF1].path)) {
+        fail_msg("%s %s: the fault does not name %s: %s", method, path,
+                 T.cells[LEAF1].path, r.body);
+    }
+    http_result_destroy(&r);
+}
+
+/* Over HTTP: while leaf 1 is mute, every action on its server answers
+ * 503 at once naming the cell, and the server still lists and shows with
+ * its last known state; once leaf 1 reports again, actions go through. */
+static void
+test_mute_leaf_server_actions(void **state)
+{
+    static const char uuid[] = "5b7c1c9e-8d4f-4e2a-9c3b-7f1e2d3c4b5a";
+    AUTOFREE char *action = xasprintf("/v2.1/servers/%s/action", uuid);
+    AUTOFREE char *show = xasprintf("/v2.1/servers/%s", uuid);
+    AUTOFREE char *actions = xasprintf("/v2.1/servers/%s/os-instance-actions",
+                                       uuid);
+    AUTOFREE char *one_action = xasprintf(
+        "/v2.1/servers/%s/os-instance-actions/req-1", uuid);
+    static const char *const bodies[] = {
+        "{\"os-stop\": null}",
+        "{\"reboot\": {\"type\": \"HARD\"}}",
+        "{\"pause\": null}",
+        "{\"lock\": null}",
+        "{\"os-getConsoleOutput\": {}}",
+        "{\"createImage\": {\"name\": \"snap\"}}",
+        "{\"createBackup\": {\"name\": \"b\", \"backup_type\": "
+        "\"daily\", \"rotation\": 1}}",
+    };
+    struct http_result r;
+
+    (void) state;
+    wait_health(LEAF1, "healthy", GUARD_MS);
+    add_server(uuid);
+    /* Heard from: lock and unlock (top view only) go through. */
+    http_call("POST", action, "member-token", "{\"lock\": null}", 202, &r);
+    http_result_destroy(&r);
+    http_call("POST", action, "member-token", "{\"unlock\": null}", 202,
+              &r);
+    http_result_destroy(&r);
+
+    assert_int_equal(stop_cells(LEAF1), 0);
+    wait_health(LEAF1, "mute", MUTE_DEADLINE_MS);
+    for (size_t i = 0; i < ARRAY_SIZE(bodies); i++) {
+        expect_action_503("POST", action, bodies[i]);
+    }
+    expect_action_503("GET", actions, NULL);
+    expect_action_503("GET", one_action, NULL);
+
+    /* Still shown and listed, with the last known state. */
+    http_call("GET", show, "member-token", NULL, 200, &r);
+    assert_string_equal(get_str(get(r.json, "server"), "status"), "ACTIVE");
+    http_result_destroy(&r);
+    http_call("GET", "/v2.1/servers", "member-token", NULL, 200, &r);
+    assert_non_null(strstr(r.body, uuid));
+    http_result_destroy(&r);
+    http_call("GET", "/v2.1/servers/detail", "member-token", NULL, 200, &r);
+    assert_non_null(strstr(r.body, uuid));
+    http_result_destroy(&r);
+
+    /* Back: it rejoins and actions go through again. */
+    start_cells(LEAF1);
+    wait_health(LEAF1, "healthy", GUARD_MS);
+    http_call("POST", action, "member-token", "{\"lock\": null}", 202, &r);
+    http_result_destroy(&r);
 }
 
 /* os-cells: shapes, admin only, unknown cells. */
@@ -858,6 +1054,122 @@ test_discover_and_list_hosts(void **state)
                      0);
 }
 
+/* The disabled, disabled_reason and forced_down of service 'binary' on
+ * 'host' in the database of leaf 'i', as "0|reason|1". */
+static char *
+leaf_service(size_t i, const char *host, const char *binary)
+{
+    CLEANUP(db_closep) struct db *db = NULL;
+    CLEANUP(db_rows_freep) struct db_rows *rows = NULL;
+
+    check(db_open(T.cells[i].db_url, &db), "leaf db");
+    check(db_query(db, "SELECT disabled, COALESCE(disabled_reason, ''), "
+                   "forced_down FROM services WHERE host = ? AND "
+                   "`binary` = ? AND deleted = 0",
+                   DB_PARAMS(DB_STR(host), DB_STR(binary)), &rows),
+          "service");
+    assert_int_equal(db_rows_count(rows), 1);
+    return xasprintf("%lld|%s|%lld",
+                     (long long) db_rows_get_int64(rows, 0, 0),
+                     db_rows_get_str(rows, 0, 1),
+                     (long long) db_rows_get_int64(rows, 0, 2));
+}
+
+/* nova-manage service list / disable / enable / force-down through the
+ * tree (the API cell's nova-cells), on the compute services recorded by
+ * test_discover_and_list_hosts. */
+static void
+test_service_tree(void **state)
+{
+    AUTOFREE char *host_a = xasprintf("%s-a1", T.cells[LEAF1].name);
+    AUTOFREE char *host_c = xasprintf("%s-b1", T.cells[LEAF2].name);
+    AUTOFREE char *host_d = xasprintf("%s-c1", T.cells[LEAF3].name);
+    AUTOFREE char *json = NULL;
+    AUTOFREE char *text = NULL;
+    AUTOFREE char *done = NULL;
+    AUTOFREE char *expected = NULL;
+    AUTOFREE char *row = NULL;
+    CLEANUP(json_putp) struct json_object *doc = NULL;
+    struct json_object *services;
+    char *out = NULL;
+    char *err = NULL;
+
+    (void) state;
+    for (size_t i = REGION1; i < N_CELLS; i++) {
+        wait_health(i, "healthy", GUARD_MS);
+    }
+    /* Listed from the leaves below region1 only, with their cells. */
+    json = MANAGE_OK("service", "list", "--cell", T.cells[REGION1].name,
+                     "--binary", "nova-compute", "--format", "json");
+    doc = parse(json);
+    services = get(doc, "services");
+    assert_string_equal(get_str(find(services, "host", host_a),
+                                "cell_path"), T.cells[LEAF1].path);
+    assert_string_equal(get_str(find(services, "host", host_c),
+                                "cell_path"), T.cells[LEAF2].path);
+    assert_null(strstr(json, host_d));
+    assert_int_equal(json_object_array_length(get(doc, "missing")), 0);
+
+    /* The whole tree as an aligned table. */
+    text = MANAGE_OK("service", "list", "--cell", T.cells[API].name);
+    assert_non_null(strstr(text, "| Cell"));
+    assert_non_null(strstr(text, "| Forced down"));
+    assert_non_null(strstr(text, host_d));
+
+    /* Disable and enable: found in its leaf, changed there. */
+    done = MANAGE_OK("service", "disable", host_c, "nova-compute",
+                     "--cell", T.cells[REGION1].name, "--reason", "maint");
+    expected = xasprintf("Disabled nova-compute on host '%s' in cell '%s'",
+                         host_c, T.cells[LEAF2].path);
+    assert_non_null(strstr(done, expected));
+    row = leaf_service(LEAF2, host_c, "nova-compute");
+    assert_string_equal(row, "1|maint|0");
+    free(row);
+    free(done);
+    done = MANAGE_OK("service", "enable", host_c, "nova-compute", "--cell",
+                     T.cells[LEAF2].path);
+    row = leaf_service(LEAF2, host_c, "nova-compute");
+    assert_string_equal(row, "0||0");
+    free(row);
+
+    /* Forced down and back, found by listing the whole tree. */
+    free(done);
+    done = MANAGE_OK("service", "force-down", host_d, "nova-compute",
+                     "--cell", T.cells[API].name);
+    row = leaf_service(LEAF3, host_d, "nova-compute");
+    assert_string_equal(row, "0||1");
+    free(row);
+    free(done);
+    done = MANAGE_OK("service", "force-down", host_d, "nova-compute",
+                     "--cell", T.cells[API].name, "--unset");
+    row = leaf_service(LEAF3, host_d, "nova-compute");
+    assert_string_equal(row, "0||0");
+
+    /* Not found: exit 1; not below the cell named: exit 1; a mistake on
+     * the command line: exit 2. */
+    assert_int_equal(run_manage(&out, &err, "service", "disable",
+                                "no-such-host", "nova-compute", "--cell",
+                                T.cells[API].name, (const char *) NULL), 1);
+    assert_non_null(strstr(err, "not found"));
+    free(out);
+    free(err);
+    assert_int_equal(run_manage(&out, &err, "service", "enable", host_d,
+                                "nova-compute", "--cell",
+                                T.cells[REGION1].name, (const char *) NULL),
+                     1);
+    free(out);
+    free(err);
+    assert_int_equal(run_manage(&out, &err, "service", "list", "--cell",
+                                (const char *) NULL), 2);
+    free(out);
+    free(err);
+    assert_int_equal(run_manage(&out, &err, "service", "list", "--cell",
+                                T.cells[API].name, "--format", "yaml",
+                                (const char *) NULL), 2);
+    free(out);
+    free(err);
+}
+
 static void
 test_locate_and_capacities(void **state)
 {
@@ -913,8 +1225,11 @@ main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_health_rows),
         cmocka_unit_test(test_killed_leaf_mute),
+        cmocka_unit_test(test_mute_region_unreachable),
+        cmocka_unit_test(test_mute_leaf_server_actions),
         cmocka_unit_test(test_os_cells),
         cmocka_unit_test(test_discover_and_list_hosts),
+        cmocka_unit_test(test_service_tree),
         cmocka_unit_test(test_locate_and_capacities),
     };
 

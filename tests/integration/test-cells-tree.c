@@ -6,16 +6,19 @@
  *
  *     api -+- region1 -+- leaf1
  *          |           +- leaf2
- *          +- region2 --- leaf3
+ *          +- region2 --- leaf3     (region2 has hosts of its own too)
  *
  * and starts the real daemons as child processes: nova-cells for every
  * cell (short capacity and mute intervals, no periodic heal so that the
  * cases decide when a heal runs), and nova-conductor, nova-scheduler and
- * nova-compute (simulated hosts on libvirt's test driver) for every leaf.
+ * nova-compute (simulated hosts on libvirt's test driver) for every cell
+ * with hosts.
  * The test thread plays nova-api: it writes the top view and casts and
  * calls to the API cell's nova-cells on CELLS_LOCAL_TOPIC.
  *
  * Cases:
+ *   - a build aimed at region2 lands on region2's own hosts, through its
+ *     own conductor; one aimed at leaf3 goes on down;
  *   - heal: the top view is corrupted behind the cloud's back (a row's
  *     vm_state changed and its update_seq lowered, a row deleted, a row
  *     inserted for an instance no leaf has); an on-demand heal repairs the
@@ -23,7 +26,7 @@
  *     left to do;
  *   - an update older than the top view's never regresses it, whether it
  *     comes up the tree or is applied directly;
- *   - 300 boots across the tree end with the top view equal to the union
+ *   - 1,000 boots across the tree end with the top view equal to the union
  *     of the leaf databases (uuid, vm_state, host), compared by SQL;
  *   - leaf3's nova-cells killed: once mute, boots avoid it, its servers
  *     still show from the top view, an action cast towards it returns at
@@ -52,6 +55,7 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 
+#include "api-cell/cell-status.h"
 #include "api-cell/top-view.h"
 #include "cells-rpc/cells-rpcapi.h"
 #include "cells-rpc/rpc-msg.h"
@@ -80,7 +84,7 @@
 #define N_CELLS 6
 #define SIM_HOSTS 2
 #define SMALL_MEMORY_MB 128
-#define N_BULK 300
+#define N_BULK 1000
 #define N_AVOID 8
 #define MUTE_INTERVAL_S 3
 #define MAX_CHILDREN 24
@@ -413,7 +417,7 @@ start_cells(size_t i)
                            "--set", topology, "--set", cell, "--set", topic,
                            "--set", "cells.capacity_interval=1", "--set",
                            mute, "--set", "cells.heal_interval=0", "--set",
-                           "compute.service_down_time=10",
+                           "compute.service_down_time=60",
                            i == API ? "--set" : NULL, api_db, NULL };
 
     T.cells_pids[i] = spawn("child-cell/nova-cells", log, args);
@@ -444,6 +448,9 @@ write_topology(void)
         if (c->leaf) {
             fprintf(f, "    database: %s\n", c->db_url);
         }
+        if (i == REGION2) {
+            fprintf(f, "    hosts: true\n");
+        }
     }
     assert_int_equal(fclose(f), 0);
 }
@@ -470,7 +477,8 @@ group_setup(void **state)
 
         snprintf(c->name, sizeof c->name, "t%ld%s", (long) getpid(),
                  suffixes[i]);
-        c->leaf = i >= LEAF1;
+        /* region2 has hosts of its own beside its child leaf3. */
+        c->leaf = i >= LEAF1 || i == REGION2;
         if (test_env_add_cell(c->name)) {
             fprintf(stderr, "cannot create cell '%s'\n", c->name);
             return -1;
@@ -506,7 +514,7 @@ group_setup(void **state)
     for (size_t i = 0; i < N_CELLS && !error; i++) {
         struct db *db = NULL;
 
-        if (i == REGION1 || i == REGION2) {
+        if (!T.cells[i].leaf && i != API) {
             continue;
         }
         error = db_open(T.cells[i].db_url, &db);
@@ -528,8 +536,10 @@ group_setup(void **state)
         error_free(error);
         return -1;
     }
-    for (size_t i = LEAF1; i <= LEAF3; i++) {
-        start_leaf(&T.cells[i]);
+    for (size_t i = 0; i < N_CELLS; i++) {
+        if (T.cells[i].leaf) {
+            start_leaf(&T.cells[i]);
+        }
     }
     for (size_t i = 0; i < N_CELLS; i++) {
         start_cells(i);
@@ -742,10 +752,13 @@ leaves_state(void)
     char **lines = NULL;
     size_t n = 0;
 
-    for (size_t c = LEAF1; c <= LEAF3; c++) {
+    for (size_t c = 0; c < N_CELLS; c++) {
         CLEANUP(db_closep) struct db *db = NULL;
         CLEANUP(db_rows_freep) struct db_rows *rows = NULL;
 
+        if (!T.cells[c].leaf) {
+            continue;
+        }
         check(db_open(T.cells[c].db_url, &db), "open a leaf database");
         check(db_query(db, "SELECT uuid, vm_state, COALESCE(host, '') "
                        "FROM instances WHERE deleted = 0", DB_NO_PARAMS,
@@ -828,6 +841,33 @@ test_reports(void **state)
     wait_report(REGION2, LEAF3, "room", 0);
     wait_report(API, REGION1, "room", 0);
     wait_report(API, REGION2, "room", 0);
+}
+
+/* region2 has a child (leaf3) and hosts of its own: a build aimed at it
+ * is placed on its own hosts by its own conductor, one aimed at leaf3
+ * still goes down to leaf3. */
+static void
+test_own_hosts(void **state)
+{
+    char own[1][UUID_STRING_SIZE];
+    char below[1][UUID_STRING_SIZE];
+    CLEANUP(top_view_server_freep) struct top_view_server *a = NULL;
+    CLEANUP(top_view_server_freep) struct top_view_server *b = NULL;
+    AUTOFREE char *sim = xasprintf("%s-sim", T.cells[REGION2].name);
+    AUTOFREE char *log = log_name(REGION2);
+
+    (void) state;
+    boot_many("own", 1, T.cells[REGION2].path, own);
+    boot_many("below", 1, T.cells[LEAF3].path, below);
+    check(top_view_get(T.api_db, own[0], false, &a), "get");
+    assert_string_equal(a->cell_path, T.cells[REGION2].path);
+    assert_non_null(a->inst->host);
+    assert_true(!strncmp(a->inst->host, sim, strlen(sim)));
+    assert_true(log_count(log, "build_instances cast to the conductor")
+                >= 1);
+    check(top_view_get(T.api_db, below[0], false, &b), "get");
+    assert_string_equal(b->cell_path, T.cells[LEAF3].path);
+    wait_top_equals_leaves();
 }
 
 /* The top view corrupted three ways is repaired by an on-demand heal,
@@ -1037,12 +1077,12 @@ test_many_boots(void **state)
         CLEANUP(top_view_server_freep) struct top_view_server *server = NULL;
 
         check(top_view_get(T.api_db, uuids[i], false, &server), "get");
-        for (size_t c = LEAF1; c <= LEAF3; c++) {
+        for (size_t c = 0; c < N_CELLS; c++) {
             per_leaf[c] += !strcmp(server->cell_path, T.cells[c].path);
         }
     }
-    assert_int_equal(per_leaf[LEAF1] + per_leaf[LEAF2] + per_leaf[LEAF3],
-                     N_BULK);
+    assert_int_equal(per_leaf[LEAF1] + per_leaf[LEAF2] + per_leaf[LEAF3]
+                     + per_leaf[REGION2], N_BULK);
     free(uuids);
 }
 
@@ -1083,8 +1123,38 @@ wait_rejoin(void)
     }
 }
 
+/* Waits until the API database records cell 'i' as mute or excluded
+ * ('down'), or as healthy (the root's nova-cells writes it from the
+ * reports). */
+static void
+wait_health(size_t i, bool down)
+{
+    long long deadline = poll_loop_now_ms() + GUARD_MS;
+
+    for (;;) {
+        CLEANUP(db_rows_freep) struct db_rows *rows = NULL;
+
+        check(db_query(T.api_db, "SELECT health FROM cell_mappings "
+                       "WHERE path = ? AND health IN (?, ?)",
+                       DB_PARAMS(DB_STR(T.cells[i].path),
+                                 DB_STR(down ? "mute" : "healthy"),
+                                 DB_STR(down ? "excluded" : "healthy")),
+                       &rows), "health");
+        if (db_rows_count(rows)) {
+            return;
+        }
+        if (poll_loop_now_ms() > deadline) {
+            fail_msg("cell %s never recorded %s (logs in %s)",
+                     T.cells[i].path, down ? "mute" : "healthy",
+                     T.state_dir);
+        }
+        sleep_ms(POLL_MS);
+    }
+}
+
 /* leaf3's nova-cells dies: mute, avoided by boots, its servers still
- * shown; back, it reports again and a heal repairs what drifted. */
+ * shown, actions refused at once; a heal skips it without waiting; back,
+ * it reports again and a heal repairs what drifted. */
 static void
 test_mute_child(void **state)
 {
@@ -1125,8 +1195,26 @@ test_mute_child(void **state)
     assert_int_equal(shown->inst->vm_state, INSTANCE_VM_ACTIVE);
     assert_string_equal(shown->cell_path, T.cells[LEAF3].path);
 
-    /* A heal meanwhile reports the cell and changes nothing there. */
+    /* Recorded mute in the API database: actions on its servers are
+     * refused at once (nova-api's check), naming the cell. */
+    wait_health(LEAF3, true);
+    {
+        struct error *error = cell_status_check_reachable(
+            T.api_db, T.cells[LEAF3].path);
+
+        assert_non_null(error);
+        assert_int_equal(error_http_status(error), 503);
+        assert_non_null(strstr(error_message(error), T.cells[LEAF3].path));
+        error_free(error);
+    }
+    check(cell_status_check_reachable(T.api_db, T.cells[LEAF1].path),
+          "leaf1 reachable");
+
+    /* A heal meanwhile skips the cell at once, reports it and changes
+     * nothing there. */
+    start = poll_loop_now_ms();
     down = heal_within(T.cells[REGION2].path, HEAL_DOWN_MS);
+    assert_true(poll_loop_now_ms() - start < FAST_MS);
     assert_true(array_has(json_object_object_get(down, "missing_cells"),
                           T.cells[LEAF3].path));
     assert_int_equal(json_object_array_length(
@@ -1147,6 +1235,10 @@ test_mute_child(void **state)
     start_cells(LEAF3);
     top_view_server_free(wait_top(victim[0], INSTANCE_VM_STOPPED));
     wait_rejoin();
+    /* Recorded healthy again: actions go through, heals ask it. */
+    wait_health(LEAF3, false);
+    check(cell_status_check_reachable(T.api_db, T.cells[LEAF3].path),
+          "leaf3 reachable again");
     result = heal(NULL);
     assert_int_equal(json_object_array_length(
         json_object_object_get(result, "missing_cells")), 0);
@@ -1158,6 +1250,7 @@ main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reports),
+        cmocka_unit_test(test_own_hosts),
         cmocka_unit_test(test_heal),
         cmocka_unit_test(test_manage_heal),
         cmocka_unit_test(test_out_of_order),
