@@ -171,6 +171,13 @@ api_cell_libcomputeapi_la_SOURCES += \
 api_cell_libcomputeapi_la_CFLAGS += $(OPENSSL_CFLAGS)
 # --- end section: servers-api ---
 
+# --- section: server-metadata ---
+# The server metadata resource (reads and writes; writes travel down to
+# the leaf as the instance action "update").
+api_cell_libcomputeapi_la_SOURCES += \
+	api-cell/servers-metadata.h api-cell/servers-metadata.c
+# --- end section: server-metadata ---
+
 # --- section: snapshot ---
 # createImage and createBackup: the image record and the cast down the
 # tree (the compute host uploads the file, child-cell/compute-snapshot.c).

@@ -569,6 +569,215 @@ identity_api_show_version(struct http_request *req,
     return NULL;
 }
 
+/* ---- Projects -------------------------------------------------------- */
+
+/* Keystone's project: {"id", "name", "domain_id", "enabled",
+ * "description", "is_domain", "parent_id" (the domain, for a project at
+ * the top of it), "tags", "options", "links": {"self"}}. */
+static struct json_object *
+identity_api_project_json(const struct identity_project *project,
+                          const char *base_url)
+{
+    struct json_object *obj = json_object_new_object();
+    struct json_object *links = json_object_new_object();
+    AUTOFREE char *self = xasprintf("%s/v3/projects/%s", base_url,
+                                    project->id);
+
+    json_object_object_add(obj, "id", json_object_new_string(project->id));
+    json_object_object_add(obj, "name",
+                           json_object_new_string(project->name));
+    json_object_object_add(obj, "domain_id",
+                           json_object_new_string(IDENTITY_DOMAIN_ID));
+    json_object_object_add(obj, "enabled",
+                           json_object_new_boolean(project->enabled));
+    json_object_object_add(obj, "description", json_object_new_string(
+                               project->description
+                               ? project->description : ""));
+    json_object_object_add(obj, "is_domain", json_object_new_boolean(0));
+    json_object_object_add(obj, "parent_id",
+                           json_object_new_string(IDENTITY_DOMAIN_ID));
+    json_object_object_add(obj, "tags", json_object_new_array());
+    json_object_object_add(obj, "options", json_object_new_object());
+    json_object_object_add(links, "self", json_object_new_string(self));
+    json_object_object_add(obj, "links", links);
+    return obj;
+}
+
+/* Keystone's 403 for a policy rule 'action' ("identity:list_projects"). */
+static struct error *
+identity_api_forbidden(const char *action)
+{
+    return error_new(ERROR_FORBIDDEN, "You are not authorized to perform "
+                     "the requested action: %s.", action);
+}
+
+/* True if 'text' is one of Keystone's spellings of a true boolean query
+ * value ("enabled=true"); '*ret_valid' false for an unknown spelling. */
+static bool
+identity_api_query_bool(const char *text, bool *ret_valid)
+{
+    static const char *const yes[] = { "true", "True", "1", "yes", "on" };
+    static const char *const no[] = { "false", "False", "0", "no", "off" };
+
+    *ret_valid = true;
+    for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+        if (!strcmp(text, yes[i])) {
+            return true;
+        }
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(no); i++) {
+        if (!strcmp(text, no[i])) {
+            return false;
+        }
+    }
+    *ret_valid = false;
+    return false;
+}
+
+/* GET /v3/projects: identity:list_projects, admin only.  Filters name,
+ * domain_id, enabled, is_domain, as Keystone; no paging (links previous
+ * and next are null). */
+static struct error *
+identity_api_list_projects(struct http_request *req,
+                           struct http_response *resp, void *aux)
+{
+    struct identity_service *service = aux;
+    const struct http_auth *auth = http_request_auth(req);
+    const char *name = http_request_query(req, "name");
+    const char *domain_id = http_request_query(req, "domain_id");
+    const char *enabled = http_request_query(req, "enabled");
+    const char *is_domain = http_request_query(req, "is_domain");
+    struct identity_project *projects = NULL;
+    struct identity_project one;
+    size_t n = 0;
+    bool want_enabled = false, valid = true, none = false;
+    struct db *db;
+    struct error *error;
+
+    if (!auth || !auth->is_admin) {
+        return identity_api_forbidden("identity:list_projects");
+    }
+    if (enabled) {
+        want_enabled = identity_api_query_bool(enabled, &valid);
+        if (!valid) {
+            return error_new(ERROR_INVALID, "Invalid input for field "
+                             "'enabled': '%s' is not a boolean.", enabled);
+        }
+    }
+    if (is_domain) {
+        /* No project here is a domain. */
+        none = identity_api_query_bool(is_domain, &valid) || !valid;
+    }
+    if (domain_id && strcmp(domain_id, IDENTITY_DOMAIN_ID)) {
+        none = true;
+    }
+    error = identity_service_db(service, &db);
+    if (error) {
+        return error;
+    }
+    if (none) {
+        /* Nothing matches. */
+    } else if (name) {
+        memset(&one, 0, sizeof one);
+        error = identity_store_project_get(db, NULL, name, &one);
+        if (!error) {
+            projects = xmalloc(sizeof *projects);
+            projects[0] = one;
+            n = 1;
+        } else if (error_kind(error) == ERROR_NOT_FOUND) {
+            error_free(error);
+            error = NULL;
+        }
+    } else {
+        error = identity_store_project_list(db, &projects, &n);
+    }
+    if (error) {
+        return error;
+    }
+
+    AUTOFREE char *base = identity_api_base_url(service, req);
+    AUTOFREE char *self = xasprintf("%s%s", base, http_request_path(req));
+    struct json_object *body = json_object_new_object();
+    struct json_object *list = json_object_new_array();
+    struct json_object *links = json_object_new_object();
+
+    for (size_t i = 0; i < n; i++) {
+        if (enabled && projects[i].enabled != want_enabled) {
+            continue;
+        }
+        json_object_array_add(list,
+                              identity_api_project_json(&projects[i], base));
+    }
+    identity_project_array_free(projects, n);
+    json_object_object_add(links, "self", json_object_new_string(self));
+    json_object_object_add(links, "previous", NULL);
+    json_object_object_add(links, "next", NULL);
+    json_object_object_add(body, "projects", list);
+    json_object_object_add(body, "links", links);
+    http_response_set_json(resp, 200, body);
+    return NULL;
+}
+
+/* GET /v3/projects/{project_id}: identity:get_project, for an admin or a
+ * user with a role on the project (Keystone's default policy); 404 "Could
+ * not find project: X." for an admin, 403 for others, who may not learn
+ * which projects exist. */
+static struct error *
+identity_api_show_project(struct http_request *req,
+                          struct http_response *resp, void *aux)
+{
+    struct identity_service *service = aux;
+    const struct http_auth *auth = http_request_auth(req);
+    const char *id = http_request_param(req, "project");
+    struct identity_project project;
+    struct db *db;
+    struct error *error;
+
+    if (!auth) {
+        return identity_api_unauthorized();
+    }
+    error = identity_service_db(service, &db);
+    if (error) {
+        return error;
+    }
+    if (!auth->is_admin
+        && !(auth->project_id && !strcmp(auth->project_id, id))) {
+        struct identity_role *roles = NULL;
+        size_t n_roles = 0;
+
+        error = identity_store_user_roles(db, auth->user_id, id, &roles,
+                                          &n_roles);
+        if (error) {
+            return error;
+        }
+        identity_role_array_free(roles, n_roles);
+        if (!n_roles) {
+            return identity_api_forbidden("identity:get_project");
+        }
+    }
+    memset(&project, 0, sizeof project);
+    error = identity_store_project_get(db, id, NULL, &project);
+    if (error) {
+        /* Not an id at all (a name, say) is not found either. */
+        if (error_kind(error) == ERROR_NOT_FOUND
+            || error_kind(error) == ERROR_INVALID) {
+            error_free(error);
+            return error_new(ERROR_NOT_FOUND, "Could not find project: "
+                             "%s.", id);
+        }
+        return error;
+    }
+
+    AUTOFREE char *base = identity_api_base_url(service, req);
+    struct json_object *body = json_object_new_object();
+
+    json_object_object_add(body, "project",
+                           identity_api_project_json(&project, base));
+    identity_project_destroy(&project);
+    http_response_set_json(resp, 200, body);
+    return NULL;
+}
+
 void
 identity_api_register(struct http_router *router,
                       struct identity_service *service)
@@ -581,6 +790,12 @@ identity_api_register(struct http_router *router,
      * itself, because unscoped tokens may validate tokens too. */
     http_router_add(router, HTTP_GET, "/v3/auth/tokens", public,
                     identity_api_show_token, service);
+    http_router_add(router, HTTP_GET, "/v3/projects", HTTP_ROUTE_IDENTITY,
+                    identity_api_list_projects, service);
+    /* Not {project_id}: the server checks a parameter of that name
+     * against the token's project, as Nova's URLs need. */
+    http_router_add(router, HTTP_GET, "/v3/projects/{project}",
+                    HTTP_ROUTE_IDENTITY, identity_api_show_project, service);
     http_router_add(router, HTTP_GET, "/v3", public,
                     identity_api_show_version, service);
     http_router_add(router, HTTP_GET, "/v3/", public,

@@ -11,6 +11,19 @@
  *                             leaves the catalog out
  *     HEAD /v3/auth/tokens    the same without a body
  *     GET  /v3                the identity version document (v3.14)
+ *     GET  /v3/projects       identity:list_projects (admin only; 403
+ *                             for others): {"projects": [PROJECT],
+ *                             "links": {"self", "previous", "next"}},
+ *                             filtered by ?name=, ?domain_id=, ?enabled=
+ *                             and ?is_domain=
+ *     GET  /v3/projects/{id}  identity:get_project (admin, or a user with
+ *                             a role on it): {"project": PROJECT}
+ *
+ * PROJECT is Keystone's {"id", "name", "domain_id" ("default"),
+ * "enabled", "description", "is_domain" (false), "parent_id" (the
+ * domain), "tags", "options", "links": {"self"}}.  This is what the
+ * openstack CLI's lookup of a project by name or id needs
+ * ("openstack quota show demo", "flavor create --project demo").
  *
  * Errors use Keystone's body, {"error": {"code", "title", "message"}}
  * (the routes are HTTP_ROUTE_IDENTITY).

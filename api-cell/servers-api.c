@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 
 #include "api-cell/api-db.h"
+#include "api-cell/cell-status.h"
 #include "api-cell/cells-client.h"
 #include "api-cell/compute-api.h"
 #include "api-cell/flavor-db.h"
@@ -30,6 +31,7 @@
 #include "api-cell/quota.h"
 #include "api-cell/servers-actions.h"
 #include "api-cell/servers-instance-actions.h"
+#include "api-cell/servers-metadata.h"
 #include "api-cell/servers-validate.h"
 #include "api-cell/servers-view.h"
 #include "api-cell/top-view.h"
@@ -1049,6 +1051,22 @@ servers_update(struct http_request *req, struct http_response *resp,
                              "os_compute_api:servers:update",
                              srv->inst->project_id);
     }
+    if (!error && name && srv->cell_path) {
+        /* The leaf's row must change too, or its next update would bring
+         * the old name back. */
+        error = cell_status_check_reachable(db, srv->cell_path);
+        if (!error && !compute->cells) {
+            error = servers_api_no_cells();
+        }
+        if (!error) {
+            struct json_object *args = json_object_new_object();
+
+            json_object_object_add(args, "display_name",
+                                   json_object_new_string(name));
+            error = servers_api_cast_action(compute, req, srv, "update",
+                                            args);
+        }
+    }
     if (!error && name) {
         error = top_view_set_name(db, srv->inst->uuid, name);
         if (!error) {
@@ -1092,28 +1110,45 @@ servers_delete(struct http_request *req, struct http_response *resp,
         return error_new(ERROR_CONFLICT, "Instance %s is locked",
                          srv->inst->uuid);
     }
-    if (!srv->cell_path && srv->inst->vm_state == INSTANCE_VM_ERROR) {
-        /* A build that never left the API cell: nothing below to ask. */
-        bool applied = false;
+    if (!srv->cell_path) {
+        /* Not placed yet (still being scheduled, or a build that never
+         * left the API cell): as Nova deletes the build request, the
+         * server is gone at once.  A build still on its way keeps going;
+         * its first update finds the row deleted and the API cell's
+         * nova-cells sends the delete after it (top_view_apply_update(),
+         * child-cell/cells-state.c). */
+        bool deleted = false;
+        char canonical[UUID_STRING_SIZE];
 
-        error = top_view_apply_destroy(db, "api", srv->inst->uuid,
-                                       srv->inst->update_seq + 1, &applied);
+        error = top_view_delete_unplaced(db, srv->inst->uuid, &deleted);
         if (error) {
             return error;
         }
-        http_response_set_status(resp, 204);
-        return NULL;
+        if (deleted) {
+            LOG_INFO_CTX(http_request_log_ctx(req), "deleted %s before it "
+                         "was placed in a cell", srv->inst->uuid);
+            http_response_set_status(resp, 204);
+            return NULL;
+        }
+        /* Placed meanwhile: delete it there. */
+        (void) snprintf(canonical, sizeof canonical, "%s", srv->inst->uuid);
+        top_view_server_free(srv);
+        srv = NULL;
+        error = top_view_get(db, canonical, false, &srv);
+        if (error) {
+            return error;
+        }
+        if (!srv->cell_path) {
+            return error_new(ERROR_CONFLICT, "Cannot delete instance %s "
+                             "now; try again", canonical);
+        }
+    }
+    error = cell_status_check_reachable(db, srv->cell_path);
+    if (error) {
+        return error;
     }
     if (!compute->cells) {
         return servers_api_no_cells();
-    }
-    if (!srv->cell_path) {
-        /* XXX: Nova deletes the build request of a server still being
-         * scheduled; here the build is in flight between cells and
-         * cannot be caught yet. */
-        return error_new(ERROR_CONFLICT, "Cannot delete instance %s while "
-                         "it is being scheduled; try again once it is "
-                         "built", srv->inst->uuid);
     }
     error = top_view_set_task_state(db, srv->inst->uuid, "deleting");
     if (!error) {
@@ -1123,74 +1158,6 @@ servers_delete(struct http_request *req, struct http_response *resp,
         return error;
     }
     http_response_set_status(resp, 204);
-    return NULL;
-}
-
-/* ---- Metadata (read only) ----------------------------------------------- */
-
-static struct error *
-servers_metadata_index(struct http_request *req, struct http_response *resp,
-                       void *aux)
-{
-    CLEANUP(top_view_server_freep) struct top_view_server *srv = NULL;
-    struct json_object *body, *metadata;
-    struct db *db;
-    struct error *error;
-
-    error = servers_api_get_server(aux, req,
-                                   http_request_param(req, "server_id"),
-                                   &db, &srv);
-    if (!error) {
-        error = policy_check(http_request_auth(req),
-                             "os_compute_api:server-metadata:index",
-                             srv->inst->project_id);
-    }
-    if (error) {
-        return error;
-    }
-    body = json_object_new_object();
-    metadata = json_object_new_object();
-    for (size_t i = 0; i < srv->inst->n_metadata; i++) {
-        json_object_object_add(metadata, srv->inst->metadata[i].key,
-                               json_object_new_string(
-                                   srv->inst->metadata[i].value));
-    }
-    json_object_object_add(body, "metadata", metadata);
-    http_response_set_json(resp, 200, body);
-    return NULL;
-}
-
-static struct error *
-servers_metadata_show(struct http_request *req, struct http_response *resp,
-                      void *aux)
-{
-    CLEANUP(top_view_server_freep) struct top_view_server *srv = NULL;
-    const char *key = http_request_param(req, "key");
-    struct json_object *body, *meta;
-    const char *value;
-    struct db *db;
-    struct error *error;
-
-    error = servers_api_get_server(aux, req,
-                                   http_request_param(req, "server_id"),
-                                   &db, &srv);
-    if (!error) {
-        error = policy_check(http_request_auth(req),
-                             "os_compute_api:server-metadata:show",
-                             srv->inst->project_id);
-    }
-    if (error) {
-        return error;
-    }
-    value = instance_get_metadata(srv->inst, key);
-    if (!value) {
-        return error_new(ERROR_NOT_FOUND, "Metadata item was not found");
-    }
-    body = json_object_new_object();
-    meta = json_object_new_object();
-    json_object_object_add(meta, key, json_object_new_string(value));
-    json_object_object_add(body, "meta", meta);
-    http_response_set_json(resp, 200, body);
     return NULL;
 }
 
@@ -1209,11 +1176,7 @@ servers_api_register(struct http_router *router, struct compute_api *compute)
                     servers_update, compute);
     http_router_add(router, HTTP_DELETE, "/v2.1/servers/{server_id}", 0,
                     servers_delete, compute);
-    http_router_add(router, HTTP_GET, "/v2.1/servers/{server_id}/metadata",
-                    0, servers_metadata_index, compute);
-    http_router_add(router, HTTP_GET,
-                    "/v2.1/servers/{server_id}/metadata/{key}", 0,
-                    servers_metadata_show, compute);
+    servers_metadata_register(router, compute);
     servers_actions_register(router, compute);
     servers_instance_actions_register(router, compute);
 }

@@ -8,7 +8,8 @@
  *     GET    /v2.1/servers/{server_id}      show
  *     PUT    /v2.1/servers/{server_id}      rename
  *     DELETE /v2.1/servers/{server_id}      delete (204)
- *     GET    /v2.1/servers/{server_id}/metadata[/{key}]
+ *     GET, POST, PUT, DELETE /v2.1/servers/{server_id}/metadata[/{key}]
+ *                                           (servers-metadata.h)
  *     POST   /v2.1/servers/{server_id}/action          (servers-actions.h)
  *     GET    /v2.1/servers/{server_id}/os-instance-actions[/{request_id}]
  *                                           (servers-instance-actions.h)
@@ -18,7 +19,12 @@
  * anyone but an admin, never "forbidden", so that its existence does not
  * show.  Boots and actions are written to the top view and cast to the
  * API cell's nova-cells (cells-client.h), which takes them down the tree;
- * without nova-cells they answer 503 before writing anything.
+ * without nova-cells they answer 503 before writing anything.  A rename
+ * travels down as the instance action "update" so that the leaf's row
+ * keeps the new name.  A server not placed in a cell yet is deleted at
+ * once (204); a build still on its way is deleted when it lands.  A
+ * server whose cell (or a cell above it) is mute answers 503 to rename
+ * and delete (cell_status_check_reachable()).
  *
  * The functions after servers_api_register() are shared by the servers
  * modules (servers-actions.c, servers-instance-actions.c). */

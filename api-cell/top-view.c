@@ -429,10 +429,33 @@ top_view_update_txn(struct db *db, void *aux_)
 
     aux->applied = false;
     error = db_query(db,
-                     "SELECT update_seq FROM instances WHERE uuid = ? "
-                     "FOR UPDATE",
+                     "SELECT update_seq, deleted FROM instances "
+                     "WHERE uuid = ? FOR UPDATE",
                      DB_PARAMS(DB_STR(inst->uuid)), &rows);
     if (error) {
+        return error;
+    }
+    if (db_rows_count(rows) && db_rows_get_int64(rows, 0, 1) != 0) {
+        /* Deleted at the top (a server deleted before its build reached
+         * a cell, or a destroy that came first): the row stays deleted
+         * and keeps its content; only where the instance went is
+         * recorded, so that the caller can send the delete there
+         * (top_view_get() with 'with_deleted' tells). */
+        error = db_exec(db,
+                        "UPDATE instances SET cell_path = ? "
+                        "WHERE uuid = ? AND cell_path IS NULL",
+                        DB_PARAMS(DB_STR(aux->cell_path),
+                                  DB_STR(inst->uuid)),
+                        NULL);
+        if (!error) {
+            error = db_exec(db,
+                            "UPDATE instance_mappings SET cell_path = ?, "
+                            "updated_at = NOW(6) WHERE instance_uuid = ? "
+                            "AND cell_path IS NULL",
+                            DB_PARAMS(DB_STR(aux->cell_path),
+                                      DB_STR(inst->uuid)),
+                            NULL);
+        }
         return error;
     }
     top_view_row_init(&row, inst, aux->fault);
@@ -1072,4 +1095,84 @@ top_view_filter_init(struct top_view_filter *filter)
 {
     memset(filter, 0, sizeof *filter);
     filter->changes_since = INSTANCE_TIME_NONE;
+}
+
+/* ---- Metadata ----------------------------------------------------------- */
+
+struct top_view_metadata_aux {
+    const char *uuid;
+    const struct json_object *metadata;
+};
+
+static struct error *
+top_view_metadata_txn(struct db *db, void *aux_)
+{
+    struct top_view_metadata_aux *aux = aux_;
+    CLEANUP(db_rows_freep) struct db_rows *rows = NULL;
+    CLEANUP(json_putp) struct json_object *doc = NULL;
+    struct json_object *copy = NULL;
+    AUTOFREE char *text = NULL;
+    struct error *error;
+
+    error = db_query(db,
+                     "SELECT instance FROM instances "
+                     "WHERE uuid = ? AND deleted = 0 FOR UPDATE",
+                     DB_PARAMS(DB_STR(aux->uuid)), &rows);
+    if (error) {
+        return error;
+    }
+    if (!db_rows_count(rows)) {
+        return top_view_not_found(aux->uuid);
+    }
+    error = json_parse_text(db_rows_get_str(rows, 0, 0),
+                            db_rows_get_size(rows, 0, 0), 0, 0, &doc);
+    if (error) {
+        return error_wrap(error, "Corrupt top-view row of instance %s",
+                          aux->uuid);
+    }
+    if (!json_object_is_type(doc, json_type_object)
+        || json_object_deep_copy((struct json_object *) aux->metadata,
+                                 &copy, NULL)) {
+        return error_new(ERROR_INTERNAL, "Cannot rewrite the metadata of "
+                         "instance %s", aux->uuid);
+    }
+    json_object_object_add(doc, "metadata", copy);
+    text = json_to_string_plain(doc);
+    return db_exec(db,
+                   "UPDATE instances SET instance = ?, updated_at = NOW(6) "
+                   "WHERE uuid = ? AND deleted = 0",
+                   DB_PARAMS(DB_STR(text), DB_STR(aux->uuid)), NULL);
+}
+
+struct error *
+top_view_set_metadata(struct db *db, const char *uuid,
+                      const struct json_object *metadata)
+{
+    struct top_view_metadata_aux aux = { uuid, metadata };
+
+    if (!json_object_is_type(metadata, json_type_object)) {
+        return error_new(ERROR_INVALID, "The metadata of instance %s must "
+                         "be an object", uuid);
+    }
+    return db_txn_run(db, top_view_metadata_txn, &aux);
+}
+
+struct error *
+top_view_delete_unplaced(struct db *db, const char *uuid,
+                         bool *ret_deleted)
+{
+    struct error *error;
+    uint64_t n = 0;
+
+    error = db_exec(db,
+                    "UPDATE instances SET vm_state = 'deleted', "
+                    "task_state = NULL, deleted = id, "
+                    "deleted_at = NOW(6), updated_at = NOW(6), "
+                    "terminated_at = COALESCE(terminated_at, NOW(6)) "
+                    "WHERE uuid = ? AND deleted = 0 AND cell_path IS NULL",
+                    DB_PARAMS(DB_STR(uuid)), &n);
+    if (!error) {
+        *ret_deleted = n != 0;
+    }
+    return error;
 }

@@ -67,7 +67,10 @@ struct error *top_view_create(struct db *, const struct instance *inst);
  * the instance is in error) are applied, and the mapping's cell_path set,
  * unless the row holds update_seq >= inst->update_seq.  An unknown uuid
  * is inserted (heal).  '*ret_applied' tells whether the update was
- * applied.  Lock state and deletion are not changed by updates. */
+ * applied.  Lock state and deletion are not changed by updates: a row
+ * deleted at the top is never brought back; only its cell_path (and its
+ * mapping's), when still NULL, is set to 'cell_path', and the update is
+ * not applied, so that the caller can send the delete to that cell. */
 struct error *top_view_apply_update(struct db *, const char *cell_path,
                                     const struct instance *inst,
                                     const struct json_object *fault,
@@ -100,6 +103,24 @@ struct error *top_view_set_locked(struct db *, const char *uuid,
 /* Renames the instance. */
 struct error *top_view_set_name(struct db *, const char *uuid,
                                 const char *display_name);
+
+/* Replaces the metadata of the instance with 'metadata' (an object of
+ * strings, borrowed) in the stored INSTANCE, without touching update_seq:
+ * the leaf applies the same change and its next update carries it.
+ * ERROR_NOT_FOUND for an unknown or deleted instance. */
+struct error *top_view_set_metadata(struct db *,
+                                    const char *uuid,
+                                    const struct json_object *metadata)
+    WARN_UNUSED;
+
+/* A server deleted before its build reached a cell: marks the row
+ * deleted (vm_state deleted, no task, deleted_at) if it is live and still
+ * has no cell, keeping its update_seq, so that the build's first update
+ * from a leaf is newer and finds the row deleted (see
+ * top_view_apply_update()).  '*ret_deleted' is false when the row was
+ * placed, deleted or missing meanwhile. */
+struct error *top_view_delete_unplaced(struct db *, const char *uuid,
+                                       bool *ret_deleted) WARN_UNUSED;
 
 /* Reads server 'uuid' into '*ret' (owned by the caller).
  * ERROR_NOT_FOUND "Instance <uuid> could not be found." (deleted rows

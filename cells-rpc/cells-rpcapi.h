@@ -40,16 +40,25 @@
 /* cast instance_action {"instance_uuid": str, "cell_path": str,
  *                       "action": "delete"|"reboot"|"stop"|"start"|
  *                                 "pause"|"unpause"|"suspend"|"resume"|
- *                                 "snapshot",
+ *                                 "snapshot"|"update",
  *                       "args": {} (reboot: {"reboot_type":
  *                                             "SOFT"|"HARD"};
  *                                   snapshot: {"image_id": str,
  *                                     "image_type": "snapshot"|"backup",
  *                                     "backup_type": str (backup),
- *                                     "rotation": int (backup)})}
+ *                                     "rotation": int (backup)};
+ *                                   update: {"display_name": str
+ *                                     (optional), "metadata": {str: str}
+ *                                     (optional, the whole new
+ *                                     dictionary)})}
  *   Sent down the path to the leaf 'cell_path', which casts the matching
  *   conductor method (delete_instance, reboot_instance, ...;
- *   snapshot_instance with the snapshot's args next to the uuid). */
+ *   snapshot_instance with the snapshot's args next to the uuid;
+ *   update_instance with display_name and metadata next to the uuid,
+ *   after which the leaf's row, with a new update_seq, comes back up).
+ *   The root also sends "delete" by itself, with an admin context, to
+ *   the leaf of a server that was deleted at the top before its build
+ *   landed there (child-cell/cells-state.h). */
 #define CELLS_INSTANCE_ACTION "instance_action"
 
 /* call service_list {"cell_path": str|null (the subtree; null: all),
@@ -101,7 +110,9 @@
  *       "missing_cells": [cell path]}
  *   Root only: compares the leaves' digests with the top view and repairs
  *   what differs (child-cell/cells-heal.h).  "fixed": rows updated,
- *   inserted or marked deleted from a leaf's own row; "deleted": top-view
+ *   inserted or marked deleted from a leaf's own row, and instances
+ *   deleted in the top view but alive in their leaf, to which the delete
+ *   is sent (child-cell/cells-state.h); "deleted": top-view
  *   rows of an instance their leaf does not have; "missing_cells": leaves
  *   that did not answer, left unchecked.  Also run every
  *   cells.heal_interval seconds. */
@@ -153,10 +164,12 @@
 #define CELLS_MSG_INSTANCE_ACTION_GET "instance_action_get"
 #define CELLS_MSG_GET_CONSOLE_OUTPUT "get_console_output"
 
-/* Heal (child-cell/cells-heal.h).  Broadcast down with a response, then
- * targeted at a leaf for the following pages: heal_digest {"marker": int
- * (optional), "limit": int (optional)} -> {"leaf": bool, "instances":
- * [[uuid, update_seq, deleted]], "next": int|null}.  Targeted at a leaf:
+/* Heal (child-cell/cells-heal.h).  Targeted with a response at each cell
+ * with hosts in scope in turn (cells that are mute or excluded, or below
+ * one, are skipped and reported missing), page by page: heal_digest
+ * {"marker": int (optional), "limit": int (optional)} -> {"leaf": bool,
+ * "instances": [[uuid, update_seq, deleted]], "next": int|null}.
+ * Targeted at a leaf:
  * heal_fetch {"uuids": [uuid]} -> {"instances": [{"instance": INSTANCE,
  * "fault": FAULT|null}], "missing": [uuid]}. */
 #define CELLS_MSG_HEAL_DIGEST "heal_digest"

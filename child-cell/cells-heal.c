@@ -19,12 +19,14 @@
 #include "child-cell/cell-db-fault.h"
 #include "child-cell/cell-db-instance.h"
 #include "child-cell/cells-private.h"
+#include "child-cell/cells-state.h"
 #include "shared/db.h"
 #include "shared/error.h"
 #include "shared/instance.h"
 #include "shared/json-util.h"
 #include "shared/log.h"
 #include "shared/poll-loop.h"
+#include "shared/topology.h"
 #include "shared/uuid-util.h"
 #include "shared/xalloc.h"
 
@@ -506,8 +508,23 @@ heal_compare(struct heal_run *run, size_t i)
             json_object_array_get_idx(entry, 1));
         if (top_deleted) {
             if (!deleted) {
-                LOG_WARN("heal: instance %s is deleted in the top view but "
-                         "not in cell '%s': left alone", uuid, leaf->path);
+                /* Deleted at the top (before its build landed) but alive
+                 * in the leaf: the delete follows it down, as when its
+                 * update comes up (cells-state.h). */
+                error = cells_state_delete_down(run->svc, leaf->path, uuid);
+                if (error) {
+                    LOG_WARN("heal: instance %s is deleted in the top view "
+                             "but not in cell '%s', and the delete cannot "
+                             "be sent: %s", uuid, leaf->path,
+                             error_message(error));
+                    error_free(error);
+                } else {
+                    LOG_INFO("heal: instance %s is deleted in the top view "
+                             "but not in cell '%s': delete sent", uuid,
+                             leaf->path);
+                    json_object_array_add(run->fixed,
+                                          json_object_new_string(uuid));
+                }
             }
         } else if (deleted) {
             bool applied = false;

@@ -13,6 +13,7 @@
 #include "cells-rpc/cell-node.h"
 #include "cells-rpc/cell-path.h"
 #include "cells-rpc/cells-rpcapi.h"
+#include "cells-rpc/rpc-ctx.h"
 #include "cells-rpc/rpc-msg.h"
 #include "cells-rpc/rpc-server.h"
 #include "child-cell/cells-private.h"
@@ -44,6 +45,7 @@ static const struct {
     { "suspend", CONDUCTOR_SUSPEND_INSTANCE },
     { "resume", CONDUCTOR_RESUME_INSTANCE },
     { "snapshot", CONDUCTOR_SNAPSHOT_INSTANCE },
+    { "update", CONDUCTOR_UPDATE_INSTANCE },
 };
 
 static const char *
@@ -78,6 +80,15 @@ cells_state_get_uuid(const struct json_object *args, const char **ret_uuid)
 
 /* ---- Up: updates from the conductor to the root ------------------------ */
 
+static struct error *cells_state_do_action(struct cells_service *,
+                                           const struct json_object *args,
+                                           const struct rpc_ctx *ctx);
+static struct error *cells_state_action_down(struct cells_service *,
+                                             const char *cell_path,
+                                             const char *uuid,
+                                             const char *action,
+                                             struct json_object *args);
+
 /* Sends 'method' with a copy of 'args' plus this cell's path up to the
  * root, on behalf of 'ctx'. */
 static struct error *
@@ -110,12 +121,100 @@ cells_state_send_up(struct cells_service *svc, const char *method,
     return error;
 }
 
+/* An update from leaf 'cell_path' that the top view did not apply: if
+ * the server was deleted at the top (before its build reached the leaf)
+ * while the leaf's row lives on, newer than the top's, the delete
+ * follows it down, so that nothing stays behind in the leaf.  An update
+ * of an instance already being deleted asks nothing more. */
+static void
+cells_state_check_deleted_at_top(struct cells_service *svc,
+                                 const char *cell_path,
+                                 const struct instance *inst)
+{
+    CLEANUP(top_view_server_freep) struct top_view_server *srv = NULL;
+    struct error *error;
+
+    if (inst->vm_state == INSTANCE_VM_DELETED
+        || inst->task_state == INSTANCE_TASK_DELETING) {
+        return;
+    }
+    error = top_view_get(svc->api_db, inst->uuid, true, &srv);
+    if (error) {
+        LOG_WARN("instance %s: cannot read the top view: %s", inst->uuid,
+                 error_message(error));
+        error_free(error);
+        return;
+    }
+    if (!srv->deleted || inst->update_seq <= srv->inst->update_seq) {
+        return;
+    }
+    LOG_INFO("instance %s: deleted at the top but alive in cell '%s' "
+             "(update %" PRId64 "): deleting it there", inst->uuid,
+             cell_path, inst->update_seq);
+    error = cells_state_delete_down(svc, cell_path, inst->uuid);
+    if (error) {
+        LOG_WARN("instance %s: cannot send the delete to cell '%s': %s",
+                 inst->uuid, cell_path, error_message(error));
+        error_free(error);
+    }
+}
+
+/* A server renamed at the top before its build reached a cell: the build
+ * carries the old name.  Returns the top view's name (a new string) when
+ * the top-view row of 'inst' is live, not placed yet and named otherwise
+ * than 'inst', else NULL.  Only asked for updates of building instances,
+ * which is when the first update of a build arrives. */
+static char *
+cells_state_renamed_at_top(struct cells_service *svc,
+                           const struct instance *inst)
+{
+    CLEANUP(top_view_server_freep) struct top_view_server *srv = NULL;
+    struct error *error = top_view_get(svc->api_db, inst->uuid, false, &srv);
+
+    if (error) {
+        error_free(error);
+        return NULL;
+    }
+    if (srv->cell_path || !srv->inst->display_name || !inst->display_name
+        || !strcmp(srv->inst->display_name, inst->display_name)) {
+        return NULL;
+    }
+    return xstrdup(srv->inst->display_name);
+}
+
+/* Puts back the name 'name' given at the top, which the first update of
+ * the build just replaced, and sends it to the leaf. */
+static void
+cells_state_rename_down(struct cells_service *svc, const char *cell_path,
+                        const char *uuid, const char *name)
+{
+    struct json_object *args = json_object_new_object();
+    struct error *error;
+
+    LOG_INFO("instance %s: renamed to '%s' before it reached cell '%s': "
+             "renaming it there", uuid, name, cell_path);
+    error = top_view_set_name(svc->api_db, uuid, name);
+    if (!error) {
+        json_object_object_add(args, "display_name",
+                               json_object_new_string(name));
+        error = cells_state_action_down(svc, cell_path, uuid, "update",
+                                        TAKE_PTR(args));
+    }
+    json_object_put(args);
+    if (error) {
+        LOG_WARN("instance %s: cannot keep the name given at the top: %s",
+                 uuid, error_message(error));
+        error_free(error);
+    }
+}
+
 /* Applies an update from leaf 'cell_path' at the root. */
 static struct error *
 cells_state_apply_update(struct cells_service *svc, const char *cell_path,
                          const struct json_object *args)
 {
     CLEANUP(instance_freep) struct instance *inst = NULL;
+    AUTOFREE char *renamed = NULL;
     struct json_object *fault = NULL;
     struct error *error;
     bool applied = false;
@@ -133,6 +232,9 @@ cells_state_apply_update(struct cells_service *svc, const char *cell_path,
         && !json_object_is_type(fault, json_type_object)) {
         fault = NULL;
     }
+    if (inst->vm_state == INSTANCE_VM_BUILDING) {
+        renamed = cells_state_renamed_at_top(svc, inst);
+    }
     error = top_view_apply_update(svc->api_db, cell_path, inst, fault,
                                   &applied);
     if (error) {
@@ -140,15 +242,19 @@ cells_state_apply_update(struct cells_service *svc, const char *cell_path,
                  inst->uuid, cell_path, error_message(error));
         return error;
     }
+    if (applied && renamed) {
+        cells_state_rename_down(svc, cell_path, inst->uuid, renamed);
+    }
     if (applied) {
         svc->stats.updates_applied++;
     } else {
         svc->stats.updates_stale++;
+        cells_state_check_deleted_at_top(svc, cell_path, inst);
     }
     LOG_DBG("instance %s: update %" PRId64 " from cell '%s' (vm_state %s) "
             "%s", inst->uuid, inst->update_seq, cell_path,
             instance_vm_state_to_string(inst->vm_state),
-            applied ? "applied" : "older than the top view's, ignored");
+            applied ? "applied" : "not applied");
     return NULL;
 }
 
@@ -328,6 +434,21 @@ cells_state_do_action(struct cells_service *svc,
         json_object_object_add(cast_args, "reboot_type",
                                json_object_new_string(reboot_type));
     }
+    if (!strcmp(method, CONDUCTOR_UPDATE_INSTANCE)) {
+        /* display_name and metadata; the conductor checks them. */
+        struct json_object *upd = json_object_object_get(args, "args");
+        static const char *const keys[] = { "display_name", "metadata" };
+
+        for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+            struct json_object *value = NULL;
+
+            if (json_object_is_type(upd, json_type_object)
+                && json_object_object_get_ex(upd, keys[i], &value)) {
+                json_object_object_add(cast_args, keys[i],
+                                       json_object_get(value));
+            }
+        }
+    }
     if (!strcmp(method, CONDUCTOR_SNAPSHOT_INSTANCE)) {
         /* The conductor checks them (conductor-snapshot.h). */
         struct json_object *snap = json_object_object_get(args, "args");
@@ -408,4 +529,55 @@ cells_state_action_cell(struct cell_request *req, void *svc,
 
     (void) ret_result;
     return cells_state_do_action(svc, msg->args, &msg->ctx);
+}
+
+/* Sends instance action 'action' with 'action_args' (taken; NULL for {})
+ * for 'uuid' from the root to leaf 'cell_path', with an admin context. */
+static struct error *
+cells_state_action_down(struct cells_service *svc, const char *cell_path,
+                        const char *uuid, const char *action,
+                        struct json_object *action_args)
+{
+    struct json_object *args = json_object_new_object();
+    struct cell_msg *cmsg = NULL;
+    struct rpc_ctx ctx;
+    struct error *error;
+
+    json_object_object_add(args, "instance_uuid",
+                           json_object_new_string(uuid));
+    json_object_object_add(args, "cell_path",
+                           json_object_new_string(cell_path));
+    json_object_object_add(args, "action", json_object_new_string(action));
+    json_object_object_add(args, "args", action_args
+                           ? action_args : json_object_new_object());
+    /* What the user asked was accepted at the top: a lock taken since
+     * must not stop it. */
+    rpc_ctx_init(&ctx);
+    rpc_ctx_add_role(&ctx, "admin");
+    ctx.is_admin = true;
+    if (cell_path_equal(cell_path, svc->path)) {
+        error = cells_state_do_action(svc, args, &ctx);
+        json_object_put(args);
+    } else {
+        error = cell_msg_new_targeted(svc->path, cell_path,
+                                      CELLS_MSG_INSTANCE_ACTION, args,
+                                      &cmsg);
+        if (!error) {
+            rpc_ctx_destroy(&cmsg->ctx);
+            rpc_ctx_clone(&cmsg->ctx, &ctx);
+            error = cell_node_send(svc->node, cmsg, 0, NULL, NULL);
+        }
+        if (!error) {
+            svc->stats.actions++;
+        }
+    }
+    rpc_ctx_destroy(&ctx);
+    return error;
+}
+
+struct error *
+cells_state_delete_down(struct cells_service *svc, const char *cell_path,
+                        const char *uuid)
+{
+    return cells_state_action_down(svc, cell_path, uuid, "delete", NULL);
 }

@@ -12,8 +12,15 @@
  * Down.  nova-api casts instance_action to the root's nova-cells, which
  * sends it to the leaf named by "cell_path"; the leaf casts the matching
  * conductor method (delete_instance, reboot_instance with its
- * reboot_type, stop_instance, ...).  Both are casts: the outcome comes
- * back up as instance updates. */
+ * reboot_type, stop_instance, ..., update_instance for a rename or a
+ * metadata change).  Both are casts: the outcome comes back up as
+ * instance updates.
+ *
+ * Deleted at the top.  A server deleted while its build was on its way
+ * down keeps a deleted row in the top view; the build's updates are not
+ * applied to it (top_view_apply_update()), and the first one that shows
+ * the instance alive and newer than the top view's row sends the delete
+ * down to its leaf (cells_state_delete_down()). */
 #ifndef CHILD_CELL_CELLS_STATE_H
 #define CHILD_CELL_CELLS_STATE_H 1
 
@@ -48,5 +55,14 @@ struct error *cells_state_destroy_cell(struct cell_request *, void *svc,
 struct error *cells_state_action_cell(struct cell_request *, void *svc,
                                       struct json_object **ret_result)
     WARN_UNUSED;
+
+/* At the root: sends the delete of instance 'uuid' to leaf 'cell_path'
+ * (an instance_action "delete" with an admin context), for a server
+ * deleted at the top that lives on in the leaf.  Used when an update of
+ * such an instance comes up and by heal. */
+struct cells_service;
+struct error *cells_state_delete_down(struct cells_service *,
+                                      const char *cell_path,
+                                      const char *uuid) WARN_UNUSED;
 
 #endif /* CHILD_CELL_CELLS_STATE_H */

@@ -4,6 +4,7 @@
 
 #include "child-cell/conductor-instance.h"
 
+#include <inttypes.h>
 #include <json-c/json.h>
 #include <string.h>
 
@@ -320,6 +321,160 @@ conductor_instance_resume(struct rpc_request *req, void *aux,
 {
     return conductor_instance_action(req, aux, CONDUCTOR_ACTION_RESUME,
                                      ret_result);
+}
+
+/* ---- update_instance: rename and metadata from the API cell ------------- */
+
+struct conductor_apply_update_txn {
+    const char *uuid;
+    const char *display_name;           /* NULL: unchanged */
+    const char *metadata_text;          /* JSON object; NULL: unchanged */
+    struct instance *row;               /* Out: the row as committed. */
+};
+
+static struct error *
+conductor_apply_update_txn_fn(struct db *db, void *aux)
+{
+    struct conductor_apply_update_txn *t = aux;
+    const struct cell_db_instance_updates updates = {
+        .fields = t->display_name ? CELL_DB_INSTANCE_DISPLAY_NAME : 0,
+        .display_name = t->display_name,
+    };
+    CLEANUP(instance_freep) struct instance *inst = NULL;
+    struct error *error;
+
+    instance_free(t->row);
+    t->row = NULL;
+    error = cell_db_instance_get(db, t->uuid, false, &inst);
+    if (!error && t->metadata_text) {
+        /* The metadata column has no setter of its own in
+         * cell-db-instance.h; the update below, in the same transaction,
+         * bumps update_seq for both changes. */
+        error = db_exec(db,
+                        "UPDATE instances SET metadata = ? "
+                        "WHERE uuid = ? AND deleted = 0",
+                        DB_PARAMS(DB_STR(t->metadata_text),
+                                  DB_STR(t->uuid)),
+                        NULL);
+    }
+    if (!error) {
+        error = cell_db_instance_update(db, t->uuid, &updates, NULL, 0,
+                                        &t->row);
+    }
+    return error;
+}
+
+/* Checks "metadata" of 'args', if there: Nova's limits on keys, values
+ * and their number. */
+static struct error *
+conductor_check_metadata(const struct json_object *args,
+                         struct json_object **ret)
+{
+    struct json_object *metadata = NULL;
+
+    *ret = NULL;
+    if (!json_object_object_get_ex((struct json_object *) args, "metadata",
+                                   &metadata)) {
+        return NULL;
+    }
+    if (!json_object_is_type(metadata, json_type_object)) {
+        return error_new(ERROR_INVALID, "Invalid input for field/attribute "
+                         "'metadata'. It is not an object");
+    }
+    if (json_object_object_length(metadata) > INSTANCE_MAX_METADATA) {
+        return error_new(ERROR_INVALID, "Maximum number of metadata items "
+                         "exceeds %d", INSTANCE_MAX_METADATA);
+    }
+    json_object_object_foreach(metadata, key, value) {
+        size_t n = strlen(key);
+
+        if (n < 1 || n > INSTANCE_META_KEY_MAX_LENGTH
+            || !json_object_is_type(value, json_type_string)
+            || strlen(json_object_get_string(value))
+               > 4 * INSTANCE_META_VALUE_MAX_LENGTH) {
+            return error_new(ERROR_INVALID, "Invalid input for "
+                             "field/attribute 'metadata'. Bad item '%.64s'",
+                             key);
+        }
+    }
+    *ret = metadata;
+    return NULL;
+}
+
+struct error *
+conductor_instance_apply_update_validate(const struct json_object *args)
+{
+    static const char *const keys[] = {
+        "instance_uuid", "display_name", "metadata", NULL,
+    };
+    struct json_object *metadata;
+    const char *uuid, *name = NULL;
+    struct error *error = json_check_allowed_keys(args, NULL, keys);
+
+    if (!error) {
+        error = conductor_get_uuid(args, "instance_uuid", &uuid);
+    }
+    if (!error) {
+        error = json_get_string(args, NULL, "display_name", false,
+                                INSTANCE_NAME_MAX_LENGTH, &name);
+    }
+    if (!error && name && !*name) {
+        error = error_new(ERROR_INVALID, "Invalid input for field/attribute "
+                          "'display_name'. It is empty");
+    }
+    if (!error) {
+        error = conductor_check_metadata(args, &metadata);
+    }
+    return error;
+}
+
+struct error *
+conductor_instance_apply_update(struct rpc_request *req, void *aux,
+                                struct json_object **ret_result)
+{
+    struct conductor *cond = aux;
+    const struct rpc_msg *msg = rpc_request_msg(req);
+    struct conductor_apply_update_txn t = { 0 };
+    AUTOFREE char *metadata_text = NULL;
+    struct json_object *metadata = NULL;
+    struct log_ctx log_ctx;
+    struct error *error;
+
+    error = conductor_get_uuid(msg->args, "instance_uuid", &t.uuid);
+    if (!error) {
+        error = json_get_string(msg->args, NULL, "display_name", false,
+                                INSTANCE_NAME_MAX_LENGTH, &t.display_name);
+    }
+    if (!error) {
+        error = conductor_check_metadata(msg->args, &metadata);
+    }
+    if (error) {
+        return error;
+    }
+    if (metadata) {
+        metadata_text = json_to_string_plain(metadata);
+        t.metadata_text = metadata_text;
+    }
+    conductor_log_ctx(cond, msg, t.uuid, &log_ctx);
+    error = db_txn_run(cond->db, conductor_apply_update_txn_fn, &t);
+    if (error) {
+        instance_free(t.row);
+        if (error_kind(error) == ERROR_NOT_FOUND) {
+            LOG_INFO_CTX(&log_ctx, "refusing the update: %s",
+                         error_message(error));
+        } else {
+            LOG_ERR_CTX(&log_ctx, "cannot update the instance: %s",
+                        error_message(error));
+        }
+        return error;
+    }
+    LOG_INFO_CTX(&log_ctx, "updated%s%s (update %" PRId64 ")",
+                 t.display_name ? " the name" : "",
+                 metadata ? " the metadata" : "", t.row->update_seq);
+    conductor_instance_changed(cond, t.row, &log_ctx);
+    *ret_result = instance_to_json(t.row);
+    instance_free(t.row);
+    return NULL;
 }
 
 /* ---- instance_get, instance_list --------------------------------------- */

@@ -45,6 +45,15 @@ struct error *conductor_instance_resume(struct rpc_request *, void *aux,
                                         struct json_object **ret_result);
 struct error *conductor_instance_action_validate(
     const struct json_object *args);
+
+/* update_instance (child-cell/rpcapi.h): a rename or new metadata from
+ * the API cell, applied to the cell DB row (update_seq + 1) and cast up
+ * to the top view. */
+struct error *conductor_instance_apply_update(struct rpc_request *,
+                                              void *aux,
+                                              struct json_object **ret_result);
+struct error *conductor_instance_apply_update_validate(
+    const struct json_object *args);
 struct error *conductor_instance_reboot_validate(
     const struct json_object *args);
 

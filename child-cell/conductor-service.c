@@ -62,6 +62,8 @@ static const struct rpc_method conductor_methods[] = {
       conductor_instance_action_validate },
     { CONDUCTOR_SNAPSHOT_INSTANCE, conductor_snapshot_instance,
       conductor_snapshot_validate },
+    { CONDUCTOR_UPDATE_INSTANCE, conductor_instance_apply_update,
+      conductor_instance_apply_update_validate },
     { CONDUCTOR_INSTANCE_GET, conductor_instance_get,
       conductor_instance_get_validate },
     { CONDUCTOR_INSTANCE_LIST, conductor_instance_list,

@@ -117,6 +117,15 @@
  *   casts compute snapshot_instance to the instance's host. */
 #define CONDUCTOR_SNAPSHOT_INSTANCE "snapshot_instance"
 
+/* update_instance {"instance_uuid": str, "display_name": str (optional),
+ *                  "metadata": {str: str} (optional, the whole new
+ *                  dictionary)}
+ *   A rename or a metadata change accepted by nova-api (which checked
+ *   policy, lock and state): applied to the row in one transaction that
+ *   increments update_seq, then cast up (instance_update_at_top), so that
+ *   the top view and the row agree.  NotFound for a deleted instance. */
+#define CONDUCTOR_UPDATE_INSTANCE "update_instance"
+
 /* call instance_get {"instance_uuid": str} -> INSTANCE (NotFound error)
  * call instance_list {"host": str (optional), "limit": int (optional)}
  *   -> {"instances": [INSTANCE]}  (not deleted ones) */

@@ -14,6 +14,9 @@
  *   - refuse bad credentials (401, Keystone's body) and malformed bodies
  *     (400);
  *   - validate with GET /v3/auth/tokens and on the test route;
+ *   - list and show projects (GET /v3/projects[/{id}]): Keystone's
+ *     shapes, filters and policy (admin lists, a user sees the projects
+ *     he has a role on);
  *   - revoke: disable, password change, role removal, project and user
  *     deletion each make earlier tokens fail (the validation cache is
  *     flushed rather than waited for), while a token issued after a
@@ -1064,6 +1067,165 @@ test_version_document(void **state)
     }
 }
 
+/* GET 'path' with 'token' (NULL: none); stores the response in '*r'. */
+static void
+get_with(const char *token, const char *path, struct http_result *r)
+{
+    AUTOFREE char *auth = token ? xasprintf("X-Auth-Token: %s", token)
+                                : NULL;
+    const char *headers[] = { auth, NULL };
+
+    http_call("GET", path, headers, NULL, r);
+}
+
+/* The id of project 'name', looked up as admin 'token' with ?name=. */
+static char *
+project_id_by_name(const char *token, const char *name)
+{
+    AUTOFREE char *path = xasprintf("/v3/projects?name=%s", name);
+    struct http_result r;
+    struct json_object *list;
+    char *id;
+
+    get_with(token, path, &r);
+    assert_int_equal(r.status, 200);
+    list = json_at(r.json, "projects", NULL);
+    assert_int_equal(json_object_array_length(list), 1);
+    assert_string_equal(json_str_at(json_object_array_get_idx(list, 0),
+                                    "name", NULL, NULL), name);
+    id = xstrdup(json_str_at(json_object_array_get_idx(list, 0), "id", NULL,
+                             NULL));
+    http_result_destroy(&r);
+    return id;
+}
+
+/* GET /v3/projects and /v3/projects/{id}: Keystone's shapes and
+ * policy. */
+static void
+test_projects(void **state)
+{
+    AUTOFREE char *root = issue_token("root", "root-pw", "demo", NULL);
+    AUTOFREE char *alice = issue_token("alice", "alice-pw-1", "demo", NULL);
+    AUTOFREE char *bob = issue_token("bob", "bob pw 2", "demo", NULL);
+    AUTOFREE char *demo = project_id_by_name(root, "demo");
+    AUTOFREE char *other = project_id_by_name(root, "other");
+    AUTOFREE char *demo_path = xasprintf("/v3/projects/%s", demo);
+    AUTOFREE char *other_path = xasprintf("/v3/projects/%s", other);
+    AUTOFREE char *demo_self = xasprintf("http://127.0.0.1:%d/v3/projects/%s",
+                                         t.port, demo);
+    AUTOFREE char *list_self = xasprintf("http://127.0.0.1:%d/v3/projects",
+                                         t.port);
+    struct http_result r;
+    struct json_object *list, *p;
+    bool seen_demo = false, seen_other = false, seen_tmp = false;
+
+    (void) state;
+    /* An admin lists them all, in Keystone's shape. */
+    get_with(root, "/v3/projects", &r);
+    assert_int_equal(r.status, 200);
+    list = json_at(r.json, "projects", NULL);
+    assert_true(json_object_is_type(list, json_type_array));
+    for (size_t i = 0; i < json_object_array_length(list); i++) {
+        const char *name;
+
+        p = json_object_array_get_idx(list, i);
+        name = json_str_at(p, "name", NULL, NULL);
+        seen_demo |= !strcmp(name, "demo");
+        seen_other |= !strcmp(name, "other");
+        seen_tmp |= !strcmp(name, "tmp");
+        assert_string_equal(json_str_at(p, "domain_id", NULL, NULL),
+                            "default");
+        assert_string_equal(json_str_at(p, "parent_id", NULL, NULL),
+                            "default");
+        assert_true(json_object_is_type(json_at(p, "enabled", NULL),
+                                        json_type_boolean));
+        assert_false(json_object_get_boolean(json_at(p, "is_domain",
+                                                     NULL)));
+        assert_non_null(json_str_at(p, "description", NULL, NULL));
+        assert_non_null(strstr(json_str_at(p, "links", "self", NULL),
+                               json_str_at(p, "id", NULL, NULL)));
+    }
+    assert_true(seen_demo && seen_other && seen_tmp);
+    assert_string_equal(json_str_at(r.json, "links", "self", NULL),
+                        list_self);
+    assert_non_null(json_at(r.json, "links", NULL));
+    assert_true(json_object_object_get_ex(json_at(r.json, "links", NULL),
+                                          "next", NULL));
+    assert_null(json_at(r.json, "links", "next", NULL));
+    assert_null(json_at(r.json, "links", "previous", NULL));
+    http_result_destroy(&r);
+
+    /* Filters. */
+    get_with(root, "/v3/projects?name=nope", &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(json_object_array_length(json_at(r.json, "projects",
+                                                      NULL)), 0);
+    http_result_destroy(&r);
+    get_with(root, "/v3/projects?domain_id=elsewhere", &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(json_object_array_length(json_at(r.json, "projects",
+                                                      NULL)), 0);
+    http_result_destroy(&r);
+    get_with(root, "/v3/projects?name=demo&domain_id=default&enabled=true",
+             &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(json_object_array_length(json_at(r.json, "projects",
+                                                      NULL)), 1);
+    http_result_destroy(&r);
+
+    /* One, by id. */
+    get_with(root, demo_path, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(json_str_at(r.json, "project", "name", NULL),
+                        "demo");
+    assert_string_equal(json_str_at(r.json, "project", "id", NULL), demo);
+    assert_string_equal(json_str_at(r.json, "project", "description",
+                                    NULL), "Demo project");
+    assert_string_equal(json_str_at(r.json, "project", "links", "self"),
+                        demo_self);
+    http_result_destroy(&r);
+    /* A name is no id (the CLI then lists with ?name=). */
+    get_with(root, "/v3/projects/demo", &r);
+    assert_int_equal(r.status, 404);
+    assert_int_equal(json_object_get_int(json_at(r.json, "error", "code",
+                                                 NULL)), 404);
+    assert_string_equal(json_str_at(r.json, "error", "message", NULL),
+                        "Could not find project: demo.");
+    http_result_destroy(&r);
+
+    /* Others: no list; a project of theirs, not another's. */
+    get_with(alice, "/v3/projects", &r);
+    assert_int_equal(r.status, 403);
+    assert_non_null(strstr(json_str_at(r.json, "error", "message", NULL),
+                           "identity:list_projects"));
+    http_result_destroy(&r);
+    get_with(alice, "/v3/projects?name=demo", &r);
+    assert_int_equal(r.status, 403);
+    http_result_destroy(&r);
+    get_with(alice, demo_path, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(json_str_at(r.json, "project", "name", NULL),
+                        "demo");
+    http_result_destroy(&r);
+    get_with(alice, other_path, &r);
+    assert_int_equal(r.status, 403);
+    assert_non_null(strstr(json_str_at(r.json, "error", "message", NULL),
+                           "identity:get_project"));
+    http_result_destroy(&r);
+    get_with(alice, "/v3/projects/nope", &r);
+    assert_int_equal(r.status, 403);
+    http_result_destroy(&r);
+    /* bob's token is on demo, and he has a role on 'other'. */
+    get_with(bob, other_path, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(json_str_at(r.json, "project", "name", NULL),
+                        "other");
+    http_result_destroy(&r);
+    get_with(NULL, "/v3/projects", &r);
+    assert_int_equal(r.status, 401);
+    http_result_destroy(&r);
+}
+
 static void
 manage_ok(const char *const *args)
 {
@@ -1248,6 +1410,7 @@ main(int argc, char **argv)
         cmocka_unit_test(test_auth_failures),
         cmocka_unit_test(test_show_token),
         cmocka_unit_test(test_version_document),
+        cmocka_unit_test(test_projects),
         cmocka_unit_test(test_revocation),
         cmocka_unit_test(test_concurrency_and_rates),
     };

@@ -23,7 +23,12 @@
  * regresses the top view; a boot no cell can take ends in error with the
  * "No valid host was found." fault; service_list and compute_node_list
  * gather the compute services and nodes of every leaf (or of a
- * subtree); instance_action_list reaches the instance's leaf.  Every
+ * subtree); instance_action_list reaches the instance's leaf; the
+ * instance action "update" (rename, metadata) changes the leaf's row and
+ * survives the leaf's later updates; a server renamed at the top before
+ * its build landed keeps the new name; one deleted at the top before its
+ * build landed ends deleted in its leaf too, and heal deletes in the leaf
+ * what the top view holds deleted.  Every
  * daemon must stop cleanly on SIGTERM (exit status 0, which under the
  * sanitizers also means no leak). */
 #include <config.h>
@@ -873,6 +878,288 @@ test_service_list(void **state)
     assert_int_equal(nodes_per_leaf[LEAF3], SIM_HOSTS);
 }
 
+/* ------------------------------------------------------------------ */
+/* Changes made at the top that must reach the leaf. */
+
+/* Reads the leaf row of 'uuid' from the cell database of 'leaf':
+ * display_name, metadata (JSON text), deleted (0: live).  False when the
+ * leaf has no such row. */
+static bool
+leaf_row(const struct test_cell *leaf, const char *uuid, char **ret_name,
+         char **ret_metadata, int64_t *ret_deleted)
+{
+    CLEANUP(db_closep) struct db *db = NULL;
+    CLEANUP(db_rows_freep) struct db_rows *rows = NULL;
+
+    check(db_open(leaf->db_url, &db), "open the leaf's database");
+    check(db_query(db, "SELECT display_name, metadata, deleted "
+                   "FROM instances WHERE uuid = ?",
+                   DB_PARAMS(DB_STR(uuid)), &rows), "leaf row");
+    if (!db_rows_count(rows)) {
+        return false;
+    }
+    *ret_name = xstrdup_or_null(db_rows_get_str(rows, 0, 0));
+    *ret_metadata = xstrdup_or_null(db_rows_get_str(rows, 0, 1));
+    *ret_deleted = db_rows_get_int64(rows, 0, 2);
+    return true;
+}
+
+/* Waits until the top view shows 'uuid' named 'name' with metadata 'key'
+ * = 'value' in 'vm_state'; returns the row. */
+static struct top_view_server *
+wait_top_named(const char *uuid, const char *name, const char *key,
+               const char *value, enum instance_vm_state vm_state)
+{
+    long long deadline = poll_loop_now_ms() + GUARD_MS;
+
+    for (;;) {
+        struct top_view_server *server = NULL;
+        const char *v;
+
+        check(top_view_get(T.api_db, uuid, true, &server), "top_view_get");
+        v = instance_get_metadata(server->inst, key);
+        if (server->inst->vm_state == vm_state
+            && !strcmp(server->inst->display_name, name)
+            && v && !strcmp(v, value)) {
+            return server;
+        }
+        top_view_server_free(server);
+        if (poll_loop_now_ms() > deadline) {
+            fail_msg("instance %s never showed name '%s' and %s=%s (logs "
+                     "in %s)", uuid, name, key, value, T.state_dir);
+        }
+        sleep_ms(POLL_MS);
+    }
+}
+
+/* The instance action "update" (a rename and new metadata, as nova-api
+ * sends them) changes the leaf's row, whose update comes back up; later
+ * updates from the leaf (a stop, a start) keep the new name and
+ * metadata. */
+static void
+test_update_down(void **state)
+{
+    char uuid[UUID_STRING_SIZE];
+    CLEANUP(instance_freep) struct instance *inst
+        = new_instance("before", 1, SMALL_MEMORY_MB, uuid);
+    CLEANUP(top_view_server_freep) struct top_view_server *server = NULL;
+    CLEANUP(top_view_server_freep) struct top_view_server *renamed = NULL;
+    CLEANUP(top_view_server_freep) struct top_view_server *stopped = NULL;
+    CLEANUP(top_view_server_freep) struct top_view_server *started = NULL;
+    AUTOFREE char *name = NULL;
+    AUTOFREE char *metadata = NULL;
+    struct json_object *args, *upd, *meta;
+    const struct test_cell *leaf;
+    int64_t deleted = -1;
+
+    (void) state;
+    boot(inst);
+    server = wait_top(uuid, INSTANCE_VM_ACTIVE);
+    leaf = find_leaf(server->cell_path);
+    assert_non_null(leaf);
+
+    args = json_object_new_object();
+    upd = json_object_new_object();
+    meta = json_object_new_object();
+    json_object_object_add(meta, "tier", json_object_new_string("gold"));
+    json_object_object_add(upd, "display_name",
+                           json_object_new_string("after"));
+    json_object_object_add(upd, "metadata", meta);
+    json_object_object_add(args, "instance_uuid",
+                           json_object_new_string(uuid));
+    json_object_object_add(args, "cell_path",
+                           json_object_new_string(server->cell_path));
+    json_object_object_add(args, "action", json_object_new_string("update"));
+    json_object_object_add(args, "args", upd);
+    cast_cells(T.conn, CELLS_INSTANCE_ACTION, args);
+
+    /* Only the leaf could have written these into the top view. */
+    renamed = wait_top_named(uuid, "after", "tier", "gold",
+                             INSTANCE_VM_ACTIVE);
+    assert_true(renamed->inst->update_seq > server->inst->update_seq);
+    assert_true(leaf_row(leaf, uuid, &name, &metadata, &deleted));
+    assert_string_equal(name, "after");
+    assert_string_equal(metadata, "{\"tier\":\"gold\"}");
+    assert_int_equal(deleted, 0);
+
+    /* The leaf's next updates carry them. */
+    instance_action(uuid, server->cell_path, "stop");
+    stopped = wait_top_named(uuid, "after", "tier", "gold",
+                             INSTANCE_VM_STOPPED);
+    assert_true(stopped->inst->update_seq > renamed->inst->update_seq);
+    instance_action(uuid, server->cell_path, "start");
+    started = wait_top_named(uuid, "after", "tier", "gold",
+                             INSTANCE_VM_ACTIVE);
+    assert_true(started->inst->update_seq > stopped->inst->update_seq);
+
+    instance_action(uuid, server->cell_path, "delete");
+    top_view_server_free(wait_top(uuid, INSTANCE_VM_DELETED));
+}
+
+/* Sends the build of 'inst', whose top-view row exists already. */
+static void
+send_build(const struct instance *inst)
+{
+    struct json_object *args = json_object_new_object();
+    struct json_object *spec = json_object_new_object();
+
+    json_object_object_add(spec, "flavor", flavor_to_json(inst->flavor));
+    json_object_object_add(spec, "image",
+                           instance_image_to_json(inst->image));
+    json_object_object_add(spec, "availability_zone", NULL);
+    json_object_object_add(spec, "num_instances", json_object_new_int(1));
+    json_object_object_add(args, "instance", instance_to_json(inst));
+    json_object_object_add(args, "spec", spec);
+    json_object_object_add(args, "max_attempts", json_object_new_int(3));
+    cast_cells(T.conn, CELLS_BUILD_INSTANCE, args);
+}
+
+/* A server renamed at the top before its build reached a cell (the build
+ * carries the old name): the new name wins, in the top view and in the
+ * leaf. */
+static void
+test_rename_before_landing(void **state)
+{
+    char uuid[UUID_STRING_SIZE];
+    CLEANUP(instance_freep) struct instance *inst
+        = new_instance("old-name", 1, SMALL_MEMORY_MB, uuid);
+    CLEANUP(top_view_server_freep) struct top_view_server *server = NULL;
+    long long deadline = poll_loop_now_ms() + GUARD_MS;
+    const struct test_cell *leaf;
+
+    (void) state;
+    check(top_view_create(T.api_db, inst), "top_view_create");
+    check(top_view_set_name(T.api_db, uuid, "new-name"), "rename");
+    send_build(inst);
+    server = wait_top(uuid, INSTANCE_VM_ACTIVE);
+    leaf = find_leaf(server->cell_path);
+    assert_non_null(leaf);
+    for (;;) {
+        CLEANUP(top_view_server_freep) struct top_view_server *top = NULL;
+        AUTOFREE char *name = NULL;
+        AUTOFREE char *metadata = NULL;
+        int64_t deleted = -1;
+
+        check(top_view_get(T.api_db, uuid, false, &top), "top_view_get");
+        assert_true(leaf_row(leaf, uuid, &name, &metadata, &deleted));
+        if (!strcmp(name, "new-name")
+            && !strcmp(top->inst->display_name, "new-name")
+            && top->inst->vm_state == INSTANCE_VM_ACTIVE) {
+            break;
+        }
+        if (poll_loop_now_ms() > deadline) {
+            fail_msg("instance %s: leaf name '%s', top name '%s' (logs in "
+                     "%s)", uuid, name, top->inst->display_name,
+                     T.state_dir);
+        }
+        sleep_ms(POLL_MS);
+    }
+    instance_action(uuid, server->cell_path, "delete");
+    top_view_server_free(wait_top(uuid, INSTANCE_VM_DELETED));
+}
+
+/* A server deleted at the top before its build reached a cell (nova-api's
+ * DELETE of an unplaced server): the build still lands in a leaf, whose
+ * first update finds the row deleted at the top; the root sends the
+ * delete down, and the instance ends deleted in the leaf too, while the
+ * top view never shows it alive again. */
+static void
+test_delete_before_landing(void **state)
+{
+    char uuid[UUID_STRING_SIZE];
+    CLEANUP(instance_freep) struct instance *inst
+        = new_instance("ghost", 1, SMALL_MEMORY_MB, uuid);
+    long long deadline = poll_loop_now_ms() + GUARD_MS;
+    const struct test_cell *leaf = NULL;
+    bool deleted = false;
+
+    (void) state;
+    check(top_view_create(T.api_db, inst), "top_view_create");
+    check(top_view_delete_unplaced(T.api_db, uuid, &deleted), "delete");
+    assert_true(deleted);
+    send_build(inst);
+
+    for (;;) {
+        CLEANUP(top_view_server_freep) struct top_view_server *top = NULL;
+        AUTOFREE char *name = NULL;
+        AUTOFREE char *metadata = NULL;
+        int64_t leaf_deleted = 0;
+
+        check(top_view_get(T.api_db, uuid, true, &top), "top_view_get");
+        assert_true(top->deleted);
+        assert_int_equal(top->inst->vm_state, INSTANCE_VM_DELETED);
+        if (top->cell_path) {
+            leaf = find_leaf(top->cell_path);
+            assert_non_null(leaf);
+        }
+        if (leaf && leaf_row(leaf, uuid, &name, &metadata, &leaf_deleted)
+            && leaf_deleted != 0) {
+            break;
+        }
+        if (poll_loop_now_ms() > deadline) {
+            fail_msg("instance %s not deleted in its leaf (%s; logs in %s)",
+                     uuid, leaf ? leaf->path : "never placed", T.state_dir);
+        }
+        sleep_ms(POLL_MS);
+    }
+    /* Settled: still deleted at the top. */
+    sleep_ms(SETTLE_MS);
+    CLEANUP(top_view_server_freep) struct top_view_server *after = NULL;
+    check(top_view_get(T.api_db, uuid, true, &after), "top_view_get");
+    assert_true(after->deleted);
+}
+
+/* Heal: an instance deleted in the top view but alive in its leaf (as
+ * when the leaf never heard of the delete) is deleted in the leaf. */
+static void
+test_heal_deleted_at_top(void **state)
+{
+    char uuid[UUID_STRING_SIZE];
+    CLEANUP(instance_freep) struct instance *inst
+        = new_instance("healme", 1, SMALL_MEMORY_MB, uuid);
+    CLEANUP(top_view_server_freep) struct top_view_server *server = NULL;
+    CLEANUP(json_putp) struct json_object *result = NULL;
+    long long deadline = poll_loop_now_ms() + GUARD_MS;
+    struct json_object *args, *fixed;
+    const struct test_cell *leaf;
+    bool listed = false;
+
+    (void) state;
+    boot(inst);
+    server = wait_top(uuid, INSTANCE_VM_ACTIVE);
+    leaf = find_leaf(server->cell_path);
+    assert_non_null(leaf);
+    check(db_exec(T.api_db, "UPDATE instances SET deleted = id, "
+                  "vm_state = 'deleted', deleted_at = NOW(6) "
+                  "WHERE uuid = ?", DB_PARAMS(DB_STR(uuid)), NULL),
+          "delete at the top");
+
+    args = json_object_new_object();
+    json_object_object_add(args, "cell_path", NULL);
+    result = call_cells(CELLS_HEAL, args);
+    fixed = json_object_object_get(result, "fixed");
+    for (size_t i = 0; i < json_object_array_length(fixed); i++) {
+        listed |= !strcmp(json_object_get_string(
+                              json_object_array_get_idx(fixed, i)), uuid);
+    }
+    assert_true(listed);
+    for (;;) {
+        AUTOFREE char *name = NULL;
+        AUTOFREE char *metadata = NULL;
+        int64_t deleted = 0;
+
+        assert_true(leaf_row(leaf, uuid, &name, &metadata, &deleted));
+        if (deleted) {
+            break;
+        }
+        if (poll_loop_now_ms() > deadline) {
+            fail_msg("instance %s not deleted in its leaf (logs in %s)",
+                     uuid, T.state_dir);
+        }
+        sleep_ms(POLL_MS);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -883,6 +1170,10 @@ main(int argc, char **argv)
         cmocka_unit_test(test_stale_update),
         cmocka_unit_test(test_no_valid_host),
         cmocka_unit_test(test_service_list),
+        cmocka_unit_test(test_update_down),
+        cmocka_unit_test(test_rename_before_landing),
+        cmocka_unit_test(test_delete_before_landing),
+        cmocka_unit_test(test_heal_deleted_at_top),
     };
 
     test_env_require(argc, argv, "mariadb,rabbitmq");

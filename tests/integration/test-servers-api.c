@@ -15,10 +15,13 @@
  * Then, in order: boot (202, the body, the Location, the build_instance
  * cast), multiple boots, validation and lookup errors, quotas, 503
  * without nova-cells and a failed cast, show across projects and roles,
- * list and detail with filters, paging, sorting and all_tenants, rename,
- * metadata, every action's state check and cast, the lock, the console
- * output and os-instance-actions (deferred calls, a cell that is down),
- * faults, and delete. */
+ * list and detail with filters, paging, sorting and all_tenants, rename
+ * (and its "update" cast down), metadata reads and writes (every error
+ * shape, policy, isolation, quota, lock and state), a mute cell (503),
+ * every action's state check and cast, the lock, the console output and
+ * os-instance-actions (deferred calls, a cell that is down), faults, and
+ * delete (of a placed server, and of one not placed yet, whose late
+ * update does not bring it back). */
 #include <config.h>
 
 #include <arpa/inet.h>
@@ -1189,6 +1192,14 @@ test_update_and_metadata(void **state)
     expect("PUT", path, MEMBER_A, "{\"server\": {\"name\": \"web-one\"}}",
            200, "\"name\":\"web-one\"");
     expect("GET", path, READER_A, NULL, 200, "\"name\":\"web-one\"");
+    /* The rename goes down to the leaf, or its next update would bring
+     * the old name back. */
+    CLEANUP(json_putp) struct json_object *cast = cells_wait_cast(
+        CELLS_INSTANCE_ACTION, "\"display_name\":\"web-one\"");
+    assert_string_equal(str_at(cast, "action", NULL), "update");
+    assert_string_equal(str_at(cast, "cell_path", NULL), TEST_LEAF);
+    assert_string_equal(str_at(cast, "instance_uuid", NULL), web1);
+    assert_null(json_at(cast, "args", "metadata", NULL));
     expect("PUT", path, READER_A, "{\"server\": {\"name\": \"r\"}}", 403,
            "os_compute_api:servers:update");
     expect("PUT", path, MEMBER_A, "{\"server\": {\"name\": \"\"}}", 400,
@@ -1203,7 +1214,214 @@ test_update_and_metadata(void **state)
     expect("GET", role, READER_A, NULL, 200, "{\"meta\":{\"role\":\"web\"}}");
     expect("GET", none, READER_A, NULL, 404, "Metadata item was not found");
     expect("GET", meta, MEMBER_B, NULL, 404, "could not be found");
-    expect("PUT", meta, MEMBER_A, "{\"metadata\": {}}", 405, NULL);
+}
+
+static void act(const char *uuid, const char *token, const char *body,
+                int status, const char *needle);
+
+/* The metadata of the update cast that holds 'needle', as text. */
+static char *
+metadata_cast(const char *needle)
+{
+    CLEANUP(json_putp) struct json_object *cast
+        = cells_wait_cast(CELLS_INSTANCE_ACTION, needle);
+
+    assert_string_equal(str_at(cast, "action", NULL), "update");
+    assert_string_equal(str_at(cast, "cell_path", NULL), TEST_LEAF);
+    assert_null(json_at(cast, "args", "display_name", NULL));
+    return json_to_string_plain(json_at(cast, "args", "metadata", NULL));
+}
+
+static void
+test_metadata_writes(void **state)
+{
+    AUTOFREE char *meta = xasprintf("/v2.1/servers/%s/metadata", web1);
+    AUTOFREE char *env = xasprintf("/v2.1/servers/%s/metadata/env", web1);
+    AUTOFREE char *none = xasprintf("/v2.1/servers/%s/metadata/none", web1);
+    AUTOFREE char *akey = xasprintf("/v2.1/servers/%s/metadata/a", web1);
+    AUTOFREE char *locked = xasprintf("Instance %s is locked", web1);
+    AUTOFREE char *young = boot(MEMBER_A, "meta-young", NULL);
+    AUTOFREE char *young_meta = xasprintf("/v2.1/servers/%s/metadata",
+                                          young);
+    AUTOFREE char *building = xasprintf("Cannot 'update metadata' instance "
+                                        "%s while it is in vm_state "
+                                        "building", young);
+    AUTOFREE char *rebooting = xasprintf("Cannot 'update metadata' instance "
+                                         "%s while it is in task_state "
+                                         "rebooting", web1);
+    AUTOFREE char *deleting = xasprintf("Cannot 'delete metadata' instance "
+                                        "%s while it is in task_state "
+                                        "rebooting", web1);
+    AUTOFREE char *long_value = NULL;
+    char *text = NULL;
+    char value[300];
+
+    (void) state;
+    /* Merge (create): 200 with the whole dictionary, at once in reads,
+     * and the whole dictionary down to the leaf. */
+    expect("POST", meta, MEMBER_A, "{\"metadata\": {\"env\": \"prod\"}}",
+           200, "\"env\":\"prod\"");
+    expect("GET", meta, READER_A, NULL, 200,
+           "{\"metadata\":{\"env\":\"prod\",\"role\":\"web\"}}");
+    text = metadata_cast("\"env\":\"prod\"");
+    assert_non_null(strstr(text, "\"role\":\"web\""));
+    free(text);
+
+    /* One item (update). */
+    expect("PUT", env, MEMBER_A, "{\"meta\": {\"env\": \"dev\"}}", 200,
+           "{\"meta\":{\"env\":\"dev\"}}");
+    expect("GET", env, READER_A, NULL, 200, "{\"meta\":{\"env\":\"dev\"}}");
+    text = metadata_cast("\"env\":\"dev\"");
+    assert_non_null(strstr(text, "\"role\":\"web\""));
+    free(text);
+    expect("PUT", env, MEMBER_A, "{\"meta\": {\"other\": \"x\"}}", 400,
+           "Request body and URI mismatch");
+    expect("PUT", env, MEMBER_A, "{\"meta\": {}}", 400,
+           "Invalid input for field/attribute meta. Value: {}. {} does not "
+           "have enough properties");
+    expect("PUT", env, MEMBER_A, "{\"meta\": {\"env\": \"1\", \"b\": "
+           "\"2\"}}", 400, "has too many properties");
+    expect("PUT", env, MEMBER_A, "{\"metadata\": {\"env\": \"1\"}}", 400,
+           "'meta' is a required property");
+
+    /* Validation names the field. */
+    expect("POST", meta, MEMBER_A, "{\"metadata\": {\"k\": 1}}", 400,
+           "Invalid input for field/attribute k. Value: 1. 1 is not of "
+           "type 'string'");
+    memset(value, 'x', 256);
+    value[256] = '\0';
+    long_value = xasprintf("{\"metadata\": {\"k\": \"%s\"}}", value);
+    expect("POST", meta, MEMBER_A, long_value, 400, "is too long");
+    expect("POST", meta, MEMBER_A, "{\"metadata\": {\"\": \"v\"}}", 400,
+           "Additional properties are not allowed ('' was unexpected)");
+    expect("POST", meta, MEMBER_A, "{\"metadata\": {\"a/b\": \"v\"}}", 400,
+           "Invalid input for field/attribute metadata");
+    expect("POST", meta, MEMBER_A, "{\"metadata\": \"x\"}", 400,
+           "Invalid input for field/attribute metadata. Value: x. 'x' is "
+           "not of type 'object'");
+    expect("POST", meta, MEMBER_A, "{}", 400,
+           "'metadata' is a required property");
+    expect("POST", meta, MEMBER_A, "{\"metadata\": {}, \"x\": 1}", 400,
+           "Additional properties are not allowed ('x' was unexpected)");
+    expect("PUT", meta, MEMBER_A, "[1]", 400, "[1] is not of type 'object'");
+
+    /* Policy and isolation. */
+    expect("POST", meta, MEMBER_B, "{\"metadata\": {\"a\": \"1\"}}", 404,
+           "could not be found");
+    expect("DELETE", env, MEMBER_B, NULL, 404, "could not be found");
+    expect("POST", meta, READER_A, "{\"metadata\": {\"a\": \"1\"}}", 403,
+           "os_compute_api:server-metadata:create");
+    expect("PUT", meta, READER_A, "{\"metadata\": {\"a\": \"1\"}}", 403,
+           "os_compute_api:server-metadata:update_all");
+    expect("PUT", env, READER_A, "{\"meta\": {\"env\": \"1\"}}", 403,
+           "os_compute_api:server-metadata:update");
+    expect("DELETE", env, READER_A, NULL, 403,
+           "os_compute_api:server-metadata:delete");
+    expect("GET", env, READER_A, NULL, 200, "{\"meta\":{\"env\":\"dev\"}}");
+
+    /* Delete one. */
+    expect("DELETE", none, MEMBER_A, NULL, 404, "Metadata item was not found");
+    expect("DELETE", env, MEMBER_A, NULL, 204, NULL);
+    expect("GET", env, READER_A, NULL, 404, "Metadata item was not found");
+    expect("GET", meta, READER_A, NULL, 200,
+           "{\"metadata\":{\"role\":\"web\"}}");
+
+    /* Replace all. */
+    expect("PUT", meta, MEMBER_A, "{\"metadata\": {\"a\": \"1\"}}", 200,
+           "{\"metadata\":{\"a\":\"1\"}}");
+    expect("GET", meta, READER_A, NULL, 200, "{\"metadata\":{\"a\":\"1\"}}");
+    text = metadata_cast("\"metadata\":{\"a\":\"1\"}");
+    assert_string_equal(text, "{\"a\":\"1\"}");
+    free(text);
+
+    /* Quota: metadata_items. */
+    check(db_exec(t.db, "INSERT INTO quotas (project_id, resource, "
+                  "hard_limit) VALUES ('projA', 'metadata_items', 2)",
+                  DB_NO_PARAMS, NULL), "quota");
+    expect("POST", meta, MEMBER_A, "{\"metadata\": {\"b\": \"2\", "
+           "\"c\": \"3\"}}", 403, "overLimit");
+    expect("POST", meta, MEMBER_A, "{\"metadata\": {\"b\": \"2\", "
+           "\"c\": \"3\"}}", 403,
+           "Maximum number of metadata items exceeds 2");
+    expect("POST", meta, MEMBER_A, "{\"metadata\": {\"b\": \"2\"}}", 200,
+           NULL);
+    check(db_exec(t.db, "DELETE FROM quotas WHERE project_id = 'projA' AND "
+                  "resource = 'metadata_items'", DB_NO_PARAMS, NULL),
+          "quota");
+
+    /* Locked: 409 for the owner, an admin may. */
+    act(web1, MEMBER_A, "{\"lock\": null}", 202, NULL);
+    expect("POST", meta, MEMBER_A, "{\"metadata\": {\"c\": \"3\"}}", 409,
+           locked);
+    expect("DELETE", akey, MEMBER_A, NULL, 409,
+           locked);
+    expect("POST", meta, ADMIN_X, "{\"metadata\": {\"c\": \"3\"}}", 200,
+           "\"c\":\"3\"");
+    act(web1, MEMBER_A, "{\"unlock\": null}", 202, NULL);
+
+    /* State: building, or a task under way. */
+    expect("POST", young_meta, MEMBER_A, "{\"metadata\": {\"c\": \"3\"}}",
+           409, building);
+    check(top_view_set_task_state(t.db, web1, "rebooting"), "task");
+    expect("POST", meta, MEMBER_A, "{\"metadata\": {\"d\": \"4\"}}", 409,
+           rebooting);
+    expect("DELETE", akey, MEMBER_A, NULL, 409,
+           deleting);
+    come_up(web1, TEST_LEAF, INSTANCE_VM_ACTIVE, INSTANCE_TASK_NONE, NULL);
+
+    /* What the leaf sends up next keeps it (it applied the same). */
+    expect("GET", meta, READER_A, NULL, 200,
+           "{\"metadata\":{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\"}}");
+
+    /* Back to what the other tests expect. */
+    expect("PUT", meta, MEMBER_A, "{\"metadata\": {\"role\": \"web\"}}",
+           200, "{\"metadata\":{\"role\":\"web\"}}");
+    AUTOFREE char *young_path = xasprintf("/v2.1/servers/%s", young);
+    expect("DELETE", young_path, MEMBER_A, NULL, 204, NULL);
+}
+
+/* A server whose cell is mute: rename, metadata writes and delete answer
+ * 503 naming the cell; reads still work. */
+static void
+test_mute_cell(void **state)
+{
+    AUTOFREE char *uuid = boot(ADMIN_X, "mutesrv", NULL);
+    AUTOFREE char *path = xasprintf("/v2.1/servers/%s", uuid);
+    AUTOFREE char *meta = xasprintf("/v2.1/servers/%s/metadata", uuid);
+    AUTOFREE char *key = xasprintf("/v2.1/servers/%s/metadata/k", uuid);
+    const char *want = "Cell 'api!mute' is not responding";
+    size_t casts;
+
+    (void) state;
+    come_up(uuid, "api!mute", INSTANCE_VM_ACTIVE, INSTANCE_TASK_NONE, NULL);
+    expect("PUT", key, ADMIN_X, "{\"meta\": {\"k\": \"v\"}}", 200, NULL);
+    check(db_exec(t.db, "INSERT INTO cell_mappings (uuid, name, path, "
+                  "parent_path, health, last_heard_at, created_at) VALUES "
+                  "('5d0b2a44-1d1c-4b8e-9f0e-3c2b1a0f9e8d', 'mute', "
+                  "'api!mute', 'api', 'mute', '2026-11-22 10:00:00', NOW())",
+                  DB_NO_PARAMS, NULL), "mute cell");
+    casts = cells_count(CELLS_INSTANCE_ACTION, uuid);
+    expect("PUT", path, ADMIN_X, "{\"server\": {\"name\": \"m2\"}}", 503,
+           want);
+    expect("POST", meta, ADMIN_X, "{\"metadata\": {\"a\": \"1\"}}", 503,
+           want);
+    expect("PUT", meta, ADMIN_X, "{\"metadata\": {\"a\": \"1\"}}", 503,
+           want);
+    expect("PUT", key, ADMIN_X, "{\"meta\": {\"k\": \"w\"}}", 503, want);
+    expect("DELETE", key, ADMIN_X, NULL, 503, want);
+    expect("DELETE", path, ADMIN_X, NULL, 503, "serviceUnavailable");
+    /* Nothing changed, nothing sent. */
+    expect("GET", path, ADMIN_X, NULL, 200, "\"name\":\"mutesrv\"");
+    expect("GET", meta, ADMIN_X, NULL, 200, "{\"metadata\":{\"k\":\"v\"}}");
+    assert_int_equal(cells_count(CELLS_INSTANCE_ACTION, uuid), casts);
+
+    /* Heard from again: the delete goes down. */
+    check(db_exec(t.db, "UPDATE cell_mappings SET health = 'healthy' "
+                  "WHERE path = 'api!mute'", DB_NO_PARAMS, NULL), "heal");
+    expect("DELETE", path, ADMIN_X, NULL, 204, NULL);
+    json_object_put(cells_wait_cast(CELLS_INSTANCE_ACTION,
+                                    "\"action\":\"delete\""));
+    assert_int_equal(cells_count(CELLS_INSTANCE_ACTION, uuid), casts + 1);
 }
 
 /* Posts action 'body' on server 'uuid' as 'token'; expects 'status' and
@@ -1447,8 +1665,33 @@ test_delete(void **state)
     json_object_put(expect_action_cast(web1, "delete", 1));
     expect("GET", path, MEMBER_A, NULL, 200,
            "\"OS-EXT-STS:task_state\":\"deleting\"");
-    expect("DELETE", young_path, MEMBER_A, NULL, 409,
-           "while it is being scheduled");
+    /* Not placed in a cell yet: gone at once, nothing sent down. */
+    expect("DELETE", young_path, MEMBER_A, NULL, 204, NULL);
+    expect("GET", young_path, MEMBER_A, NULL, 404, "could not be found");
+    expect("DELETE", young_path, MEMBER_A, NULL, 404, "could not be found");
+    assert_int_equal(cells_count(CELLS_INSTANCE_ACTION, young), 0);
+    expect_names("/v2.1/servers?name=unplaced", MEMBER_A, "");
+
+    /* Its build lands in a leaf afterwards: the update does not bring it
+     * back; the row records the leaf, so that the delete can follow. */
+    CLEANUP(top_view_server_freep) struct top_view_server *ghost = NULL;
+    bool landed = true;
+    check(top_view_get(t.db, young, true, &ghost), "get deleted");
+    assert_true(ghost->deleted);
+    assert_null(ghost->cell_path);
+    ghost->inst->vm_state = INSTANCE_VM_ACTIVE;
+    ghost->inst->task_state = INSTANCE_TASK_NONE;
+    ghost->inst->update_seq += 2;
+    check(top_view_apply_update(t.db, TEST_LEAF, ghost->inst, NULL,
+                                &landed), "late update");
+    assert_false(landed);
+    top_view_server_free(ghost);
+    ghost = NULL;
+    check(top_view_get(t.db, young, true, &ghost), "get deleted");
+    assert_true(ghost->deleted);
+    assert_int_equal(ghost->inst->vm_state, INSTANCE_VM_DELETED);
+    assert_string_equal(ghost->cell_path, TEST_LEAF);
+    expect("GET", young_path, MEMBER_A, NULL, 404, "could not be found");
 
     /* The leaf reports it gone: 404, and listed only as deleted. */
     CLEANUP(top_view_server_freep) struct top_view_server *srv = NULL;
@@ -1462,9 +1705,10 @@ test_delete(void **state)
     expect_names("/v2.1/servers?status=ACTIVE", MEMBER_A, "downcell");
     /* "lost" of test_cast_failure is deleted as well. */
     expect_names("/v2.1/servers?status=DELETED&all_tenants=1", ADMIN_X,
-                 "lost,web1");
+                 "unplaced,meta-young,lost,web1");
     expect_names("/v2.1/servers?changes-since=2000-01-01&status=DELETED"
-                 "&all_tenants=1", ADMIN_X, "lost,web1");
+                 "&all_tenants=1", ADMIN_X,
+                 "unplaced,meta-young,lost,web1");
 }
 
 int
@@ -1480,6 +1724,8 @@ main(int argc, char **argv)
         cmocka_unit_test(test_show_isolation),
         cmocka_unit_test(test_list),
         cmocka_unit_test(test_update_and_metadata),
+        cmocka_unit_test(test_metadata_writes),
+        cmocka_unit_test(test_mute_cell),
         cmocka_unit_test(test_actions),
         cmocka_unit_test(test_lock),
         cmocka_unit_test(test_console_and_instance_actions),
