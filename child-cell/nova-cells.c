@@ -25,9 +25,6 @@
 LOG_MODULE("cells.main");
 
 #define CELLS_NAME "nova-cells"
-#define CELLS_EXIT_OK 0
-#define CELLS_EXIT_FAILURE 1
-#define CELLS_EXIT_USAGE 2
 
 struct cells_daemon_config {
     struct daemon_common common;
@@ -101,10 +98,23 @@ static const struct daemon_option cells_options[] = {
     { "cell", "cells.cell", "This cell's name in cells.yaml" },
 };
 
+static void
+cells_run_cb(void *svc)
+{
+    cells_service_run(svc);
+}
+
+static void
+cells_wait_cb(void *svc)
+{
+    cells_service_wait(svc);
+}
+
 /* Runs the service until an exit is asked for. */
 static int
-cells_main_loop(const struct cells_daemon_config *config)
+cells_main_loop(const void *config_)
 {
+    const struct cells_daemon_config *config = config_;
     CLEANUP(cells_service_freep) struct cells_service *svc = NULL;
     const struct cells_service_config sc = {
         .topology_file = config->topology,
@@ -124,36 +134,18 @@ cells_main_loop(const struct cells_daemon_config *config)
     if (!sc.topology_file || !sc.cell) {
         fprintf(stderr, CELLS_NAME ": set 'cells.topology' and 'cells.cell' "
                 "in the configuration file or with --set\n");
-        return CELLS_EXIT_USAGE;
+        return DAEMON_EXIT_USAGE;
     }
     if (daemon_signals_init()) {
         fprintf(stderr, CELLS_NAME ": cannot install signal handlers\n");
-        return CELLS_EXIT_FAILURE;
+        return DAEMON_EXIT_FAILURE;
     }
     error = cells_service_new(&sc, &svc);
     if (error) {
-        int status = (error_kind(error) == ERROR_INVALID ? CELLS_EXIT_USAGE
-                                                         : CELLS_EXIT_FAILURE);
-
-        fprintf(stderr, CELLS_NAME ": %s\n", error_message(error));
-        if (config->common.log_file) {
-            LOG_ERR("cannot start: %s", error_message(error));
-        }
-        error_free(error);
-        return status;
+        return daemon_start_failed(CELLS_NAME, &config->common, error);
     }
-    for (;;) {
-        cells_service_run(svc);
-        if (daemon_signals_run()) {
-            break;
-        }
-        cells_service_wait(svc);
-        poll_fd_wait(daemon_signal_fd(), POLLIN);
-        poll_block();
-    }
-    poll_loop_reset();
-    LOG_INFO("stopping");
-    return CELLS_EXIT_OK;
+    daemon_run_service(cells_run_cb, cells_wait_cb, svc);
+    return DAEMON_EXIT_OK;
 }
 
 int
@@ -170,32 +162,6 @@ main(int argc, char *argv[])
         .options = cells_options,
         .n_options = ARRAY_SIZE(cells_options),
     };
-    struct error *error;
-    bool exit_now;
-    int first;
-    int status;
 
-    db_library_init();
-    error = daemon_start(&info, argc, argv, &config, &first, &exit_now);
-    if (error) {
-        status = (error_kind(error) == ERROR_INVALID ? CELLS_EXIT_USAGE
-                                                     : CELLS_EXIT_FAILURE);
-        fprintf(stderr, CELLS_NAME ": %s\n", error_message(error));
-        error_free(error);
-        db_library_end();
-        return status;
-    }
-    if (exit_now) {
-        status = CELLS_EXIT_OK;
-    } else if (first < argc) {
-        fprintf(stderr, CELLS_NAME ": takes no arguments, but '%s' was "
-                "given; see '" CELLS_NAME " --help'\n", argv[first]);
-        status = CELLS_EXIT_USAGE;
-    } else {
-        status = cells_main_loop(&config);
-    }
-    config_destroy(&cells_schema, &config);
-    daemon_signals_reset();
-    db_library_end();
-    return status;
+    return daemon_main(&info, argc, argv, &config, cells_main_loop);
 }
