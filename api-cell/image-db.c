@@ -517,6 +517,45 @@ image_db_write_extras(struct db *db, const struct image *image)
     return error;
 }
 
+/* A snapshot or backup of a server (property image_type "snapshot" or
+ * "backup") carries the properties of the image the server booted from
+ * (property base_image_ref) that it does not set itself, as Nova's
+ * snapshots carry the base image's: kernel_id and ramdisk_id above all,
+ * without which an AMI-style disk does not boot.  A base image that is
+ * gone leaves the snapshot as it is. */
+static struct error *
+image_db_inherit_properties(struct db *db, const struct image *image)
+{
+    CLEANUP(db_rows_freep) struct db_rows *rows = NULL;
+    const char *type = image_get_property(image, "image_type");
+    const char *base = image_get_property(image, "base_image_ref");
+    size_t n = image->n_properties;
+    struct error *error;
+
+    if (!type || (strcmp(type, "snapshot") && strcmp(type, "backup"))
+        || !base || !*base || !strcmp(base, image->id)) {
+        return NULL;
+    }
+    error = db_query(db, "SELECT name, value FROM image_properties "
+                     "WHERE image_id = ? ORDER BY name",
+                     DB_PARAMS(DB_STR(base)), &rows);
+    for (size_t r = 0; !error && r < db_rows_count(rows)
+         && n < IMAGE_DB_MAX_PROPERTIES; r++) {
+        const char *name = db_rows_get_str(rows, r, 0);
+
+        if (image_get_property(image, name)) {
+            continue;
+        }
+        error = db_exec(db, "INSERT INTO image_properties (image_id, name, "
+                        "value) VALUES (?, ?, ?)",
+                        DB_PARAMS(DB_STR(image->id), DB_STR(name),
+                                  DB_STR(db_rows_get_str(rows, r, 1))),
+                        NULL);
+        n++;
+    }
+    return error;
+}
+
 static struct error *
 image_db_create_txn(struct db *db, void *aux)
 {
@@ -542,7 +581,10 @@ image_db_create_txn(struct db *db, void *aux)
         return error_new(ERROR_CONFLICT, "Image with identifier %s already "
                          "exists!", image->id);
     }
-    return error ? error : image_db_write_extras(db, image);
+    if (!error) {
+        error = image_db_write_extras(db, image);
+    }
+    return error ? error : image_db_inherit_properties(db, image);
 }
 
 struct error *

@@ -93,8 +93,10 @@ bool image_is_visible(const struct image *, const char *project_id,
                       bool is_admin, bool is_member);
 
 /* Inserts 'image' (its id, name, owner, status, visibility, formats,
- * flags, minimums, properties and tags; the times are set to now).
- * ERROR_CONFLICT if the id exists. */
+ * flags, minimums, properties and tags; the times are set to now).  A
+ * snapshot or backup (property image_type) also gets the properties of its
+ * base image (property base_image_ref) that it does not set, such as
+ * kernel_id and ramdisk_id.  ERROR_CONFLICT if the id exists. */
 struct error *image_db_create(struct db *, const struct image *)
     WARN_UNUSED;
 

@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <json-c/json.h>
 
 #include "cells-rpc/rpc-msg.h"
@@ -2241,6 +2242,13 @@ compute_manager_new(const struct compute_manager_options *options,
     mgr->options.transport_url = mgr->transport_url;
     mgr->instances_dir = xasprintf("%s/" COMPUTE_MANAGER_INSTANCES_DIR,
                                    options->state_path);
+    /* The instances directory exists from the start: a real host's
+     * inventory reads its file system's size before the first build. */
+    if ((mkdir(options->state_path, 0755) < 0 && errno != EEXIST)
+        || (mkdir(mgr->instances_dir, 0755) < 0 && errno != EEXIST)) {
+        LOG_WARN("cannot create '%s': %s, ignoring", mgr->instances_dir,
+                 strerror(errno));
+    }
     mgr->options.state_path = NULL;
     mgr->boot_marker = options->boot_marker && *options->boot_marker
                        ? xstrdup(options->boot_marker) : NULL;

@@ -640,6 +640,15 @@ TESTS += tests/integration/test-cloud-e2e
 EXTRA_DIST += tests/integration/test-cloud-e2e
 # --- end section: cloud-e2e ---
 
+# --- section: real-cloud ---
+# A cloud whose leaf runs real QEMU guests (deploy/cloud --real on the
+# run's libvirtd): AMI-style images uploaded with the openstack CLI, a
+# boot, a snapshot of the running guest booted again, a build no cell can
+# place (skipped when no QEMU guest can run here).
+TESTS += tests/integration/test-real-cloud
+EXTRA_DIST += tests/integration/test-real-cloud
+# --- end section: real-cloud ---
+
 # --- section: bench-api ---
 # The whole-cloud benchmark: tests/bench/run-bench starts private servers
 # and a 3-level cloud with deploy/cloud and drives nova-api with the load
