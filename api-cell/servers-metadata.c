@@ -12,9 +12,7 @@
 
 #include "api-cell/servers-metadata.h"
 
-#include <ctype.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <string.h>
 #include <json-c/json.h>
 
@@ -47,149 +45,28 @@ enum servers_metadata_op {
 
 /* ---- Validation --------------------------------------------------------- */
 
-/* Python's str() of 'value', cut as servers-validate.h cuts. */
-static char *
-servers_metadata_str(const struct json_object *value)
-{
-    if (json_object_is_type(value, json_type_string)) {
-        const char *s = json_object_get_string((struct json_object *) value);
-
-        if (strlen(s) > SERVERS_VALIDATE_MAX_VALUE_SIZE) {
-            AUTOFREE char *cut = xstrndup(s, SERVERS_VALIDATE_MAX_VALUE_SIZE);
-
-            return xasprintf("%s...", cut);
-        }
-        return xstrdup(s);
-    }
-    return servers_py_repr(value);
-}
-
-/* "Invalid input for field/attribute FIELD. Value: VALUE. REASON", or
- * REASON alone without a 'field'. */
-static struct error * PRINTF_FMT(3, 4)
-servers_metadata_invalid(const char *field, const struct json_object *value,
-                         const char *fmt, ...)
-{
-    AUTOFREE char *reason = NULL;
-    va_list args;
-
-    va_start(args, fmt);
-    reason = xvasprintf(fmt, args);
-    va_end(args);
-    if (!field) {
-        return error_new(ERROR_INVALID, "%s", reason);
-    }
-    AUTOFREE char *shown = servers_metadata_str(value);
-    return error_new(ERROR_INVALID, "Invalid input for field/attribute %s. "
-                     "Value: %s. %s", field, shown, reason);
-}
-
-static struct error *
-servers_metadata_invalid_type(const char *field,
-                              const struct json_object *value,
-                              const char *type)
-{
-    AUTOFREE char *repr = servers_py_repr(value);
-
-    return servers_metadata_invalid(field, value, "%s is not of type '%s'",
-                                    repr, type);
-}
-
-/* The number of Unicode code points of UTF-8 's'. */
-static size_t
-servers_metadata_length(const char *s)
-{
-    size_t n = 0;
-
-    for (; *s; s++) {
-        if (((unsigned char) *s & 0xc0) != 0x80) {
-            n++;
-        }
-    }
-    return n;
-}
-
-/* parameter_types.metadata's key pattern '^[a-zA-Z0-9-_:. ]{1,255}$'. */
-static bool
-servers_metadata_key_ok(const char *key)
-{
-    size_t n = strlen(key);
-
-    if (n < 1 || n > INSTANCE_META_KEY_MAX_LENGTH) {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (!isalnum((unsigned char) key[i]) && !strchr("-_:. ", key[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/* Appends Python's repr of 'key' to '*list' (", "-separated). */
-static void
-servers_metadata_add_key(char **list, const char *key)
-{
-    struct json_object *s = json_object_new_string(key);
-    AUTOFREE char *repr = servers_py_repr(s);
-    char *longer = xasprintf("%s%s%s", *list ? *list : "",
-                             *list ? ", " : "", repr);
-
-    json_object_put(s);
-    free(*list);
-    *list = longer;
-}
-
-/* parameter_types.metadata at 'field': an object whose keys match the
- * pattern, with string values of at most 255 characters; with 'one', also
- * exactly one property (the update schema's minProperties and
- * maxProperties). */
+/* parameter_types.metadata at 'field'; with 'one', also exactly one
+ * property (the update schema's minProperties and maxProperties). */
 static struct error *
 servers_metadata_check_dict(const char *field,
                             const struct json_object *value, bool one)
 {
-    AUTOFREE char *bad = NULL;
-    size_t n_bad = 0;
+    struct error *error = servers_validate_metadata(field, value);
 
-    if (!json_object_is_type(value, json_type_object)) {
-        return servers_metadata_invalid_type(field, value, "object");
-    }
-    json_object_object_foreach((struct json_object *) value, key, v) {
-        if (!servers_metadata_key_ok(key)) {
-            servers_metadata_add_key(&bad, key);
-            n_bad++;
-            continue;
-        }
-        if (!json_object_is_type(v, json_type_string)) {
-            return servers_metadata_invalid_type(key, v, "string");
-        }
-        if (servers_metadata_length(json_object_get_string(v))
-            > INSTANCE_META_VALUE_MAX_LENGTH) {
-            AUTOFREE char *repr = servers_py_repr(v);
-
-            return servers_metadata_invalid(key, v, "%s is too long", repr);
-        }
-    }
-    if (n_bad) {
-        return servers_metadata_invalid(field, value, "Additional properties "
-                                        "are not allowed (%s %s "
-                                        "unexpected)", bad,
-                                        n_bad == 1 ? "was" : "were");
-    }
-    if (one) {
+    if (!error && one) {
         int n = json_object_object_length((struct json_object *) value);
 
         if (n != 1) {
             AUTOFREE char *repr = servers_py_repr(value);
 
-            return servers_metadata_invalid(field, value, "%s %s", repr,
+            return servers_validate_invalid(field, value, "%s %s", repr,
                                             n < 1
                                             ? "does not have enough "
                                               "properties"
                                             : "has too many properties");
         }
     }
-    return NULL;
+    return error;
 }
 
 /* The schemas create and update_all ({"metadata": ...}) and update
@@ -200,9 +77,8 @@ servers_metadata_check_body(const struct json_object *body, bool one,
                             struct json_object **ret)
 {
     const char *name = one ? "meta" : "metadata";
+    const char *const allowed[] = { name, NULL };
     struct json_object *dict = NULL;
-    AUTOFREE char *extra = NULL;
-    size_t n_extra = 0;
     struct error *error;
 
     if (!json_object_is_type(body, json_type_object)) {
@@ -211,7 +87,7 @@ servers_metadata_check_body(const struct json_object *body, bool one,
                              name);
         }
         AUTOFREE char *repr = servers_py_repr(body);
-        return servers_metadata_invalid(NULL, body, "%s is not of type "
+        return servers_validate_invalid(NULL, body, "%s is not of type "
                                         "'object'", repr);
     }
     if (json_object_object_get_ex((struct json_object *) body, name,
@@ -223,17 +99,9 @@ servers_metadata_check_body(const struct json_object *body, bool one,
     } else {
         return error_new(ERROR_INVALID, "'%s' is a required property", name);
     }
-    json_object_object_foreach((struct json_object *) body, key, v) {
-        (void) v;
-        if (strcmp(key, name)) {
-            servers_metadata_add_key(&extra, key);
-            n_extra++;
-        }
-    }
-    if (n_extra) {
-        return error_new(ERROR_INVALID, "Additional properties are not "
-                         "allowed (%s %s unexpected)", extra,
-                         n_extra == 1 ? "was" : "were");
+    error = servers_validate_additional(NULL, body, allowed);
+    if (error) {
+        return error;
     }
     *ret = dict;
     return NULL;

@@ -189,12 +189,9 @@ py_str(const struct json_object *obj)
 
 /* ---- Errors in Nova's words --------------------------------------------- */
 
-/* "Invalid input for field/attribute FIELD. Value: VALUE. REASON", where
- * REASON is printf'd from 'fmt' with the repr of 'value' as its first
- * argument; without a 'field' just REASON (a top-level failure). */
-static struct error * PRINTF_FMT(3, 4)
-invalid(const char *field, const struct json_object *value,
-        const char *fmt, ...)
+struct error *
+servers_validate_invalid(const char *field, const struct json_object *value,
+                         const char *fmt, ...)
 {
     AUTOFREE char *reason = NULL;
     va_list args;
@@ -217,7 +214,8 @@ invalid_type(const char *field, const struct json_object *value,
 {
     AUTOFREE char *repr = servers_py_repr(value);
 
-    return invalid(field, value, "%s is not of type %s", repr, types);
+    return servers_validate_invalid(field, value, "%s is not of type %s",
+                                    repr, types);
 }
 
 static struct error *
@@ -226,7 +224,7 @@ invalid_repr(const char *field, const struct json_object *value,
 {
     AUTOFREE char *repr = servers_py_repr(value);
 
-    return invalid(field, value, "%s%s", repr, suffix);
+    return servers_validate_invalid(field, value, "%s%s", repr, suffix);
 }
 
 static bool
@@ -379,19 +377,17 @@ check_positive_integer(const char *field, const struct json_object *value,
     if (v > max) {
         AUTOFREE char *repr = servers_py_repr(value);
 
-        return invalid(field, value, "%s is greater than the maximum of %lld",
-                       repr, max);
+        return servers_validate_invalid(field, value,
+                                        "%s is greater than the maximum "
+                                        "of %lld", repr, max);
     }
     *ret = v;
     return NULL;
 }
 
-/* "Additional properties are not allowed ('a', 'b' were unexpected)" for
- * the keys of 'obj' not in 'allowed' (NULL-terminated); 'field' names
- * 'obj' (NULL at the top level). */
-static struct error *
-check_additional(const char *field, const struct json_object *obj,
-                 const char *const *allowed)
+struct error *
+servers_validate_additional(const char *field, const struct json_object *obj,
+                            const char *const *allowed)
 {
     struct sbuf b = { NULL, 0, 0 };
     size_t n = 0;
@@ -417,8 +413,9 @@ check_additional(const char *field, const struct json_object *obj,
         return NULL;
     }
     AUTOFREE char *keys = py_finish(&b);
-    return invalid(field, obj, "Additional properties are not allowed (%s "
-                   "%s unexpected)", keys, n == 1 ? "was" : "were");
+    return servers_validate_invalid(field, obj, "Additional properties are "
+                                    "not allowed (%s %s unexpected)", keys,
+                                    n == 1 ? "was" : "were");
 }
 
 static struct json_object *
@@ -512,7 +509,7 @@ check_object_array(const char *field, const struct json_object *value,
                 }
             }
         }
-        error = check_additional(field, item, keys);
+        error = servers_validate_additional(field, item, keys);
         if (error) {
             return error;
         }
@@ -538,8 +535,8 @@ is_metadata_key(const char *key)
     return true;
 }
 
-static struct error *
-check_metadata(const char *field, const struct json_object *value)
+struct error *
+servers_validate_metadata(const char *field, const struct json_object *value)
 {
     struct sbuf b = { NULL, 0, 0 };
     size_t n_bad = 0;
@@ -564,9 +561,10 @@ check_metadata(const char *field, const struct json_object *value)
     }
     if (n_bad) {
         AUTOFREE char *keys = py_finish(&b);
-        return invalid(field, value, "Additional properties are not allowed "
-                       "(%s %s unexpected)", keys,
-                       n_bad == 1 ? "was" : "were");
+        return servers_validate_invalid(field, value, "Additional "
+                                        "properties are not allowed (%s %s "
+                                        "unexpected)", keys,
+                                        n_bad == 1 ? "was" : "were");
     }
     return NULL;
 }
@@ -670,7 +668,7 @@ check_server_properties(const struct json_object *server,
     }
     if (present(server, "metadata")) {
         v = get(server, "metadata");
-        error = check_metadata("metadata", v);
+        error = servers_validate_metadata("metadata", v);
         if (error) {
             return error;
         }
@@ -837,14 +835,14 @@ servers_validate_create(const struct json_object *body,
             return error;
         }
         if (!present(server, "name")) {
-            return invalid(
+            return servers_validate_invalid(
                 "server", server, "'name' is a required property");
         }
         if (!present(server, "flavorRef")) {
-            return invalid(
+            return servers_validate_invalid(
                 "server", server, "'flavorRef' is a required property");
         }
-        error = check_additional("server", server, server_keys);
+        error = servers_validate_additional("server", server, server_keys);
         if (error) {
             return error;
         }
@@ -863,7 +861,7 @@ servers_validate_create(const struct json_object *body,
     if (!present(body, "server")) {
         return error_new(ERROR_INVALID, "'server' is a required property");
     }
-    error = check_additional(NULL, body, top_keys);
+    error = servers_validate_additional(NULL, body, top_keys);
     if (error) {
         return error;
     }
@@ -939,14 +937,14 @@ servers_validate_update(const struct json_object *body,
                 return error;
             }
         }
-        error = check_additional("server", server, server_keys);
+        error = servers_validate_additional("server", server, server_keys);
         if (error) {
             return error;
         }
     } else {
         return error_new(ERROR_INVALID, "'server' is a required property");
     }
-    error = check_additional(NULL, body, top_keys);
+    error = servers_validate_additional(NULL, body, top_keys);
     if (error) {
         return error;
     }
@@ -994,9 +992,10 @@ check_reboot(const struct json_object *value, struct servers_action_req *r)
         }
         r->hard = !strcasecmp(s, "hard");
     } else {
-        return invalid("reboot", value, "'type' is a required property");
+        return servers_validate_invalid("reboot", value,
+                                        "'type' is a required property");
     }
-    error = check_additional("reboot", value, keys);
+    error = servers_validate_additional("reboot", value, keys);
     return error;
 }
 
@@ -1045,7 +1044,7 @@ check_console_output(const struct json_object *value,
             r->length = n > INT32_MAX ? INT32_MAX : n;
         }
     }
-    return check_additional("os-getConsoleOutput", value, keys);
+    return servers_validate_additional("os-getConsoleOutput", value, keys);
 }
 
 struct error *

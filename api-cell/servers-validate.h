@@ -146,4 +146,27 @@ const char *servers_status_to_vm_state(const char *status,
  * The caller frees the result. */
 char *servers_py_repr(const struct json_object *obj);
 
+/* An ERROR_INVALID error in Nova's words: "Invalid input for
+ * field/attribute FIELD. Value: VALUE. REASON", REASON printf'd from
+ * 'fmt'; REASON alone without a 'field' (a top-level failure). */
+struct error *servers_validate_invalid(const char *field,
+                                       const struct json_object *value,
+                                       const char *fmt, ...)
+    PRINTF_FMT(3, 4);
+
+/* "Additional properties are not allowed ('a', 'b' were unexpected)" for
+ * the keys of 'obj' not in 'allowed' (NULL-terminated); 'field' names
+ * 'obj' (NULL at the top level).  NULL when there are none. */
+struct error *servers_validate_additional(const char *field,
+                                          const struct json_object *obj,
+                                          const char *const *allowed)
+    WARN_UNUSED;
+
+/* Nova's parameter_types.metadata at 'field': an object whose keys match
+ * '^[a-zA-Z0-9-_:. ]{1,255}$', with string values of at most 255
+ * characters.  NULL when 'value' passes. */
+struct error *servers_validate_metadata(const char *field,
+                                        const struct json_object *value)
+    WARN_UNUSED;
+
 #endif /* NOVA_SERVERS_VALIDATE_H */
