@@ -64,6 +64,39 @@ cell_status_capacity(const char *text)
     return cap;
 }
 
+/* True if 'ancestor' is 'path' or one of the cells above it
+ * ("api!r1" for "api!r1!leaf1", never "api!r" for "api!r1"). */
+static bool
+cell_status_is_on_path(const char *ancestor, const char *path)
+{
+    size_t n = strlen(ancestor);
+
+    return !strncmp(ancestor, path, n) && (path[n] == '\0'
+                                           || path[n] == '!');
+}
+
+/* A cell below a mute or excluded cell cannot report: its own row only
+ * keeps what it last said.  Shows such a cell as "unreachable" instead of
+ * a health that is no longer true. */
+static void
+cell_status_mark_unreachable(struct cell_status_list *list)
+{
+    for (size_t i = 0; i < list->n; i++) {
+        struct cell_status *s = &list->items[i];
+
+        for (size_t j = 0; j < list->n; j++) {
+            const struct cell_status *above = &list->items[j];
+
+            if (j != i && cell_status_health_is_down(above->health)
+                && cell_status_is_on_path(above->path, s->path)) {
+                free(s->health);
+                s->health = xstrdup("unreachable");
+                break;
+            }
+        }
+    }
+}
+
 struct error *
 cell_status_list(struct db *db, struct cell_status_list **ret_list)
 {
@@ -90,6 +123,7 @@ cell_status_list(struct db *db, struct cell_status_list **ret_list)
                                            ? NULL
                                            : db_rows_get_str(rows, r, 3));
     }
+    cell_status_mark_unreachable(list);
     *ret_list = list;
     return NULL;
 }
@@ -126,17 +160,6 @@ cell_status_health_is_down(const char *health)
 {
     return health && (!strcmp(health, "mute")
                       || !strcmp(health, "excluded"));
-}
-
-/* True if 'ancestor' is 'path' or one of the cells above it
- * ("api!r1" for "api!r1!leaf1", never "api!r" for "api!r1"). */
-static bool
-cell_status_is_on_path(const char *ancestor, const char *path)
-{
-    size_t n = strlen(ancestor);
-
-    return !strncmp(ancestor, path, n) && (path[n] == '\0'
-                                           || path[n] == '!');
 }
 
 struct error *

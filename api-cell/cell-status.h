@@ -26,7 +26,9 @@ struct cell_status {
     char *last_heard_at;        /* "YYYY-MM-DD HH:MM:SS.ffffff" UTC, or
                                  * NULL: never heard from */
     char *health;               /* "healthy", "mute", "excluded",
-                                 * "half-open", or NULL: not reported */
+                                 * "half-open", "unreachable" (a cell
+                                 * above it is mute or excluded), or
+                                 * NULL: not reported */
     struct cell_capacity *capacity;     /* latest report, or NULL (none, or
                                          * a text that does not decode) */
 };

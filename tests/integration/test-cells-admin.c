@@ -762,10 +762,26 @@ test_killed_leaf_mute(void **state)
           "leaf1 reachable again");
 }
 
+/* Cell 'i' is listed (as "nova-manage cell list" and os-cells show it)
+ * with 'health'. */
+static void
+expect_listed_health(size_t i, const char *health)
+{
+    CLEANUP(cell_status_list_freep) struct cell_status_list *list = NULL;
+    const struct cell_status *st;
+
+    check(cell_status_list(T.api_db, &list), "cell_status_list");
+    st = cell_status_find(list, T.cells[i].path);
+    assert_non_null(st);
+    assert_non_null(st->health);
+    assert_string_equal(st->health, health);
+}
+
 /* A mute region makes every cell below it unreachable, and the message
  * names the region (the leaves' own rows are only stale).  Both children
  * of the root are stopped, so no report reaches the root at all: it must
- * mark them mute on its own timer. */
+ * mark them mute on its own timer.  The cells below the region are listed
+ * as unreachable. */
 static void
 test_mute_region_unreachable(void **state)
 {
@@ -781,6 +797,10 @@ test_mute_region_unreachable(void **state)
     expect_unreachable(LEAF3, LEAF3);
     check(cell_status_check_reachable(T.api_db, T.cells[API].path),
           "root reachable");
+    expect_listed_health(REGION1, "mute");
+    expect_listed_health(LEAF1, "unreachable");
+    expect_listed_health(LEAF2, "unreachable");
+    expect_listed_health(LEAF3, "mute");
 
     start_cells(REGION1);
     start_cells(LEAF3);
