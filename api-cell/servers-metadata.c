@@ -123,6 +123,25 @@ servers_metadata_to_json(const struct instance *inst)
     return metadata;
 }
 
+/* The server of the request's URL, if policy 'rule' lets the caller see
+ * it: stores it in '*ret' and its API DB connection in '*ret_db'. */
+static struct error *
+servers_metadata_get_server(void *aux, struct http_request *req,
+                            const char *rule, struct db **ret_db,
+                            struct top_view_server **ret)
+{
+    struct error *error;
+
+    error = servers_api_get_server(aux, req,
+                                   http_request_param(req, "server_id"),
+                                   ret_db, ret);
+    if (!error) {
+        error = policy_check(http_request_auth(req), rule,
+                             (*ret)->inst->project_id);
+    }
+    return error;
+}
+
 static struct error *
 servers_metadata_index(struct http_request *req, struct http_response *resp,
                        void *aux)
@@ -132,14 +151,8 @@ servers_metadata_index(struct http_request *req, struct http_response *resp,
     struct db *db;
     struct error *error;
 
-    error = servers_api_get_server(aux, req,
-                                   http_request_param(req, "server_id"),
-                                   &db, &srv);
-    if (!error) {
-        error = policy_check(http_request_auth(req),
-                             "os_compute_api:server-metadata:index",
-                             srv->inst->project_id);
-    }
+    error = servers_metadata_get_server(
+        aux, req, "os_compute_api:server-metadata:index", &db, &srv);
     if (error) {
         return error;
     }
@@ -161,14 +174,8 @@ servers_metadata_show(struct http_request *req, struct http_response *resp,
     struct db *db;
     struct error *error;
 
-    error = servers_api_get_server(aux, req,
-                                   http_request_param(req, "server_id"),
-                                   &db, &srv);
-    if (!error) {
-        error = policy_check(http_request_auth(req),
-                             "os_compute_api:server-metadata:show",
-                             srv->inst->project_id);
-    }
+    error = servers_metadata_get_server(
+        aux, req, "os_compute_api:server-metadata:show", &db, &srv);
     if (error) {
         return error;
     }
@@ -295,12 +302,8 @@ servers_metadata_write(struct http_request *req, struct http_response *resp,
                                             &dict);
     }
     if (!error) {
-        error = servers_api_get_server(compute, req,
-                                       http_request_param(req, "server_id"),
-                                       &db, &srv);
-    }
-    if (!error) {
-        error = policy_check(auth, policies[op], srv->inst->project_id);
+        error = servers_metadata_get_server(compute, req, policies[op], &db,
+                                            &srv);
     }
     if (error) {
         return error;
